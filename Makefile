@@ -1,0 +1,64 @@
+# Two commands for a fresh machine with Python 3.11+ and Node 20+:
+#   make demo   - set up, then run the supply-chain scenario on the embedded chain
+#   make test   - set up, then lint, type-check and run every test (incl. Anvil, Ganache, brownie)
+# Set-up is idempotent: each step reruns only when its inputs change.
+
+PYTHON ?= python3
+VENV := .venv
+BVENV := .venv-brownie
+BIN := $(VENV)/bin
+NODE_BIN := $(CURDIR)/node_modules/.bin
+export PATH := $(NODE_BIN):$(PATH)
+export SOLCX_BINARY_PATH := $(CURDIR)/build/solcx
+
+.PHONY: demo test setup lint typecheck pytest compile artifacts gas-table benchmark clean
+
+demo: setup
+	$(BIN)/provenance demo
+
+test: setup $(BVENV)/.installed lint typecheck pytest
+
+setup: $(VENV)/.installed node_modules/.installed build/solcx/solc-v0.8.37
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# py-solc-x and brownie look for `solc-v<version>` here; it is the project's solcjs wrapper.
+build/solcx/solc-v0.8.37: bin/solc
+	mkdir -p build/solcx
+	ln -sf ../../bin/solc $@
+
+# eth-brownie pins every dependency exactly: it gets its own environment.
+$(BVENV)/.installed: requirements-brownie.txt
+	$(PYTHON) -m venv $(BVENV)
+	$(BVENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-brownie.txt
+	$(BVENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+lint: setup
+	$(BIN)/ruff check provenance tests scripts
+	$(BIN)/ruff format --check provenance tests scripts
+
+typecheck: setup
+	$(BIN)/mypy
+
+pytest: setup $(BVENV)/.installed
+	$(BIN)/pytest
+
+compile: setup
+	$(BIN)/provenance compile
+
+gas-table: setup
+	$(BIN)/python scripts/gas_table.py
+
+benchmark: setup
+	$(BIN)/python scripts/benchmark.py
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache

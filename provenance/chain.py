@@ -1,0 +1,101 @@
+"""Connections to a chain: the embedded in-process chain (py-evm) or any EVM JSON-RPC endpoint.
+
+This module and the contract clients are the only places that talk to web3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import EthereumTesterProvider, HTTPProvider, Web3
+from web3.exceptions import TransactionNotFound
+
+from provenance.exceptions import ChainError, ConfigError
+
+#: The well-known development mnemonic that Anvil, Ganache (as started by `provenance node`) and
+#: the embedded chain all fund. Never use it on a real network.
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+EMBEDDED = "embedded"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+#: Receipt polling interval: 0.1 s (web3's default) caps a local chain near 10 tx/s.
+LOCAL_POLL_SECONDS = 0.002
+REMOTE_POLL_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A connected chain and what the rest of the library needs to know about it."""
+
+    w3: Web3
+    rpc: str  # "embedded" or the endpoint URL
+    chain_id: int
+
+    @property
+    def is_local(self) -> bool:
+        """Embedded or on this machine: poll receipts fast, dev accounts are funded."""
+        if self.rpc == EMBEDDED:
+            return True
+        return (urlparse(self.rpc).hostname or "") in LOCAL_HOSTS
+
+    @property
+    def poll_seconds(self) -> float:
+        return LOCAL_POLL_SECONDS if self.is_local else REMOTE_POLL_SECONDS
+
+    def wait_for_receipt(self, tx_hash: bytes, timeout: float = 120.0) -> Any:
+        """Wait for a receipt, polling fast on local chains."""
+        return self.w3.eth.wait_for_transaction_receipt(
+            tx_hash, timeout=timeout, poll_latency=self.poll_seconds
+        )
+
+    def receipt_or_none(self, tx_hash: bytes) -> Any | None:
+        try:
+            return self.w3.eth.get_transaction_receipt(tx_hash)
+        except TransactionNotFound:
+            return None
+
+
+def dev_accounts(count: int = 10) -> list[LocalAccount]:
+    """The development accounts every local chain started by this toolkit funds."""
+    Account.enable_unaudited_hdwallet_features()
+    return [
+        Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
+        for i in range(count)
+    ]
+
+
+def connect(rpc: str | None = None, *, timeout: float = 10.0) -> Chain:
+    """Connect to `rpc` (an http(s) URL) or, for None/"embedded", start the in-process chain."""
+    if rpc is None or rpc == EMBEDDED:
+        return _embedded()
+    parsed = urlparse(rpc)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ConfigError(f"bad RPC URL {rpc!r}: expected http://host:port or https://…")
+    w3 = Web3(HTTPProvider(rpc, request_kwargs={"timeout": timeout}))
+    try:
+        chain_id = w3.eth.chain_id
+    except Exception as exc:  # requests/aiohttp/ValueError: all mean "not a usable endpoint"
+        raise ChainError(
+            f"cannot reach the chain at {rpc}: {_short(exc)} "
+            "(start a local node with `provenance node start`, or check --rpc)"
+        ) from exc
+    return Chain(w3=w3, rpc=rpc, chain_id=chain_id)
+
+
+def _embedded() -> Chain:
+    w3 = Web3(EthereumTesterProvider())
+    funder = w3.eth.accounts[0]
+    for account in dev_accounts():
+        tx = w3.eth.send_transaction(
+            {"from": funder, "to": account.address, "value": Web3.to_wei(10_000, "ether")}
+        )
+        w3.eth.wait_for_transaction_receipt(tx, poll_latency=LOCAL_POLL_SECONDS)
+    return Chain(w3=w3, rpc=EMBEDDED, chain_id=w3.eth.chain_id)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text if len(text) < 160 else text[:157] + "…"

@@ -1,0 +1,101 @@
+"""Shared fixtures: one Anvil node per test session, compiled artifacts, snapshot isolation."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from hypothesis import settings
+from web3 import Web3
+from web3.contract import Contract
+
+from provenance import node
+from provenance.chain import LOCAL_POLL_SECONDS, Chain, connect, dev_accounts
+from provenance.compiler import Artifact, compile_contracts
+
+# Hypothesis profiles: the test command runs "default"; `HYPOTHESIS_PROFILE=deep` for more.
+settings.register_profile("default", max_examples=200, deadline=None)
+settings.register_profile("deep", max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> dict[str, Artifact]:
+    """Every contract under contracts/, compiled once per session from source."""
+    return compile_contracts()
+
+
+@pytest.fixture(scope="session")
+def anvil_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[node.NodeInfo]:
+    root = tmp_path_factory.mktemp("anvil-session")
+    info = node.start("anvil", free_port(), root, fresh=True)
+    yield info
+    node.stop(root)
+
+
+@pytest.fixture(scope="session")
+def anvil_chain(anvil_node: node.NodeInfo) -> Chain:
+    return connect(anvil_node.url)
+
+
+@pytest.fixture(scope="session")
+def anvil_w3(anvil_chain: Chain) -> Web3:
+    """Web3 on the session's Anvil: 10 unlocked, funded dev accounts."""
+    return anvil_chain.w3
+
+
+@pytest.fixture(scope="session")
+def accounts() -> list[LocalAccount]:
+    """The dev accounts (with private keys) that every local chain funds."""
+    return dev_accounts()
+
+
+@pytest.fixture
+def snapshot(anvil_w3: Web3) -> Iterator[None]:
+    """Run a test against Anvil and roll the chain back afterwards."""
+    snap = anvil_w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    yield
+    anvil_w3.provider.make_request("evm_revert", [snap])  # type: ignore[arg-type]
+
+
+def wait(w3: Web3, tx_hash: bytes) -> Any:
+    return w3.eth.wait_for_transaction_receipt(tx_hash, poll_latency=LOCAL_POLL_SECONDS)
+
+
+@pytest.fixture(scope="session")
+def deploy(artifacts: dict[str, Artifact]) -> Callable[..., Contract]:
+    """`deploy(w3, "Name", *args, sender=address)` → the deployed contract."""
+
+    def _deploy(w3: Web3, name: str, *args: Any, sender: str | None = None) -> Contract:
+        artifact = artifacts[name]
+        factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        tx = factory.constructor(*args).transact({"from": sender or w3.eth.accounts[0]})
+        receipt = wait(w3, tx)
+        return w3.eth.contract(address=receipt.contractAddress, abi=artifact.abi)
+
+    return _deploy
+
+
+@pytest.fixture(scope="session")
+def transact() -> Callable[..., Any]:
+    """`transact(contract.functions.f(...), sender)` → receipt (raises on revert)."""
+
+    def _transact(call: Any, sender: str, value: int = 0) -> Any:
+        tx = call.transact({"from": sender, "value": value})
+        return wait(call.w3, tx)
+
+    return _transact
+
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent

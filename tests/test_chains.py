@@ -1,0 +1,54 @@
+"""The same artifacts deploy and run identically on the embedded chain, Anvil and Ganache."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from provenance import node
+from provenance.chain import EMBEDDED, Chain, connect
+from provenance.compiler import load_artifact
+from tests.conftest import free_port
+from tests.roundtrip import deploy_and_hand_off, expected, read_back
+
+
+@pytest.fixture
+def ganache_chain(tmp_path: Path) -> Iterator[Chain]:
+    info = node.start("ganache", free_port(), tmp_path, fresh=True)
+    try:
+        yield connect(info.url)
+    finally:
+        node.stop(tmp_path)
+
+
+def test_round_trip_on_embedded_chain() -> None:
+    chain = connect(EMBEDDED)
+    trip = deploy_and_hand_off(chain)
+    assert read_back(chain, trip) == expected(trip)
+
+
+def test_round_trip_on_anvil(anvil_chain: Chain, snapshot: None, tmp_path: Path) -> None:
+    trip = deploy_and_hand_off(anvil_chain, root=tmp_path)
+    assert read_back(anvil_chain, trip) == expected(trip)
+
+
+@pytest.mark.ganache
+def test_round_trip_on_ganache(ganache_chain: Chain, tmp_path: Path) -> None:
+    assert ganache_chain.chain_id == node.GANACHE_CHAIN_ID
+    trip = deploy_and_hand_off(ganache_chain, root=tmp_path)
+    assert read_back(ganache_chain, trip) == expected(trip)
+
+
+@pytest.mark.ganache
+def test_same_runtime_bytecode_on_every_chain(
+    anvil_chain: Chain, snapshot: None, ganache_chain: Chain, tmp_path: Path
+) -> None:
+    artifact = load_artifact("ProvenanceRegistry")
+    shipped = artifact.runtime_code_masked(artifact.deployed_bytecode)
+    for chain in (connect(EMBEDDED), anvil_chain, ganache_chain):
+        trip = deploy_and_hand_off(chain, root=tmp_path / str(chain.chain_id))
+        code = chain.w3.eth.get_code(trip.deployment.registry).hex()
+        # Immutables (the EIP-712 domain's chain id and address) differ per deployment: masked.
+        assert artifact.runtime_code_masked(code) == shipped, f"chain id {chain.chain_id}"

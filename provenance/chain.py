@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
 from web3.exceptions import TransactionNotFound
 
@@ -48,12 +49,12 @@ class Chain:
     def wait_for_receipt(self, tx_hash: bytes, timeout: float = 120.0) -> Any:
         """Wait for a receipt, polling fast on local chains."""
         return self.w3.eth.wait_for_transaction_receipt(
-            tx_hash, timeout=timeout, poll_latency=self.poll_seconds
+            HexBytes(tx_hash), timeout=timeout, poll_latency=self.poll_seconds
         )
 
     def receipt_or_none(self, tx_hash: bytes) -> Any | None:
         try:
-            return self.w3.eth.get_transaction_receipt(tx_hash)
+            return self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
         except TransactionNotFound:
             return None
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import solcx
 from solcx.exceptions import SolcError
+from solcx.install import get_executable
 
 from provenance.exceptions import CompilerError
 
@@ -95,7 +96,7 @@ def find_solc(root: Path = PROJECT_ROOT) -> Path:
     try:
         for installed in solcx.get_installed_solc_versions():
             if str(installed) == SOLC_VERSION:
-                return Path(solcx.get_executable(installed))
+                return Path(get_executable(installed))
     except (SolcError, OSError):  # pragma: no cover - broken ~/.solcx folder
         pass
     wrapper = root / "bin" / "solc"

@@ -126,7 +126,9 @@ def deploy(
         chain, account, agreements_art.abi, agreements_art.bytecode, registry_address
     )
     note(f"granting SETTLER_ROLE to {AGREEMENTS}")
-    registry = chain.w3.eth.contract(address=registry_address, abi=registry_art.abi)
+    registry = chain.w3.eth.contract(
+        address=Web3.to_checksum_address(registry_address), abi=registry_art.abi
+    )
     grant_tx = _send(chain, account, registry.functions.grantRole(SETTLER_ROLE, agreements_address))
 
     deployment = Deployment(

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+from pathlib import Path
+
+import pytest
 
 from provenance.compiler import (
     ARTIFACTS_DIR,
     MANIFEST,
+    PROJECT_ROOT,
     SOLC_VERSION,
     Artifact,
     find_solc,
     input_hash,
     load_artifact,
 )
+from provenance.exceptions import CompilerError
 
 DEPLOYABLE = {"ProvenanceRegistry", "SupplyAgreements"}
 
@@ -49,3 +55,34 @@ def test_manifest_pins_compiler_and_shanghai() -> None:
     assert manifest["compiler"] == SOLC_VERSION
     assert manifest["settings"]["evmVersion"] == "shanghai"
     assert manifest["settings"]["optimizer"] == {"enabled": True, "runs": 200}
+
+
+def test_native_solc_of_the_pinned_version_is_preferred(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A stand-in "native" solc on PATH (it delegates to the wrapper, so it compiles identically).
+    native = tmp_path / "solc"
+    native.write_text(f'#!/bin/sh\nexec "{PROJECT_ROOT / "bin" / "solc"}" "$@"\n')
+    native.chmod(0o755)
+    monkeypatch.delenv("PROVENANCE_SOLC", raising=False)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    assert find_solc() == native
+
+
+def test_other_solc_versions_on_path_are_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = tmp_path / "solc"
+    other.write_text("#!/bin/sh\necho 'Version: 0.8.20+commit.a1b79de6.Linux.g++'\n")
+    other.chmod(0o755)
+    monkeypatch.delenv("PROVENANCE_SOLC", raising=False)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    assert find_solc() == PROJECT_ROOT / "bin" / "solc"
+
+
+def test_missing_compiler_names_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PROVENANCE_SOLC", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("SOLCX_BINARY_PATH", str(tmp_path))
+    with pytest.raises(CompilerError, match=r"no solc 0\.8\.37 found: run `npm ci`"):
+        find_solc(tmp_path)

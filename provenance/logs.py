@@ -1,0 +1,270 @@
+"""Reading event logs: adaptive block ranges, RPC call counting, and decoding into `Event` records.
+
+Public RPC providers cap `eth_getLogs` (a few thousand blocks, or 10k results). `fetch_logs` asks
+for at most `max_range` blocks at a time and, when a node refuses a range, halves it and retries,
+so the same code works on Anvil and on a rate-limited provider.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_typing import ChecksumAddress, HexStr
+from eth_utils.abi import event_abi_to_log_topic
+from eth_utils.address import to_checksum_address
+from web3 import Web3
+from web3._utils.events import get_event_data
+from web3.middleware.base import Web3Middleware
+from web3.types import FilterParams, LogReceipt, RPCEndpoint, RPCResponse
+
+from provenance.chain import Chain
+from provenance.exceptions import ChainError
+
+DEFAULT_MAX_RANGE = 10_000
+
+#: Fragments of the answers nodes and providers give when a getLogs range or result is too big.
+_REFUSALS = (
+    "more than",  # "query returned more than 10000 results"
+    "range too large",
+    "range is too large",
+    "block range",
+    "too many",
+    "limit exceeded",
+    "exceeds",
+    "exceed maximum",
+    "response size",
+    "payload too large",
+    "entity too large",
+    "413",
+    "-32005",
+    "timeout",
+    "timed out",
+)
+
+Topic = HexStr | Sequence[HexStr] | None
+
+
+# ---------------------------------------------------------------------------- call counting
+
+
+@dataclass
+class CallCounter:
+    """Counts the JSON-RPC calls a `Web3` makes while attached (see `count_calls`)."""
+
+    by_method: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_method.values())
+
+    @property
+    def get_logs(self) -> int:
+        return self.by_method["eth_getLogs"]
+
+    def record(self, method: str) -> None:
+        self.by_method[method] += 1
+
+    def reset(self) -> None:
+        self.by_method.clear()
+
+
+def _counting_middleware(counter: CallCounter) -> type[Web3Middleware]:
+    class _Counting(Web3Middleware):
+        def wrap_make_request(self, make_request: Any) -> Any:
+            def middleware(method: RPCEndpoint, params: Any) -> RPCResponse:
+                counter.record(str(method))
+                return make_request(method, params)  # type: ignore[no-any-return]
+
+            return middleware
+
+    return _Counting
+
+
+@contextlib.contextmanager
+def count_calls(target: Chain | Web3, counter: CallCounter | None = None) -> Iterator[CallCounter]:
+    """Count every RPC call made through `target` inside the `with` block."""
+    w3 = target.w3 if isinstance(target, Chain) else target
+    counter = counter if counter is not None else CallCounter()
+    name = f"provenance-call-counter-{id(counter)}"
+    w3.middleware_onion.add(_counting_middleware(counter), name=name)
+    try:
+        yield counter
+    finally:
+        w3.middleware_onion.remove(name)
+
+
+# ---------------------------------------------------------------------------- fetching
+
+
+def is_range_refusal(exc: BaseException) -> bool:
+    """Whether a getLogs failure means "ask for less" rather than a real error."""
+    response = getattr(exc, "response", None)
+    if getattr(response, "status_code", None) == 413:
+        return True
+    text = f"{exc!s} {getattr(exc, 'rpc_response', '')}".lower()
+    return any(fragment in text for fragment in _REFUSALS)
+
+
+def fetch_logs(
+    chain: Chain,
+    address: str | Sequence[str],
+    topics: Sequence[Topic],
+    from_block: int,
+    to_block: int | str = "latest",
+    *,
+    max_range: int = DEFAULT_MAX_RANGE,
+) -> list[LogReceipt]:
+    """All logs of `address` matching `topics` in [from_block, to_block], in chain order.
+
+    Asks for at most `max_range` blocks per call; a refused range is halved and retried (down
+    to one block). The smaller range is kept for the rest of the scan and grows back (doubling)
+    after each success, so a dense stretch of blocks costs a few extra calls, not one per block.
+    """
+    if max_range < 1:
+        raise ValueError("max_range must be at least 1")
+    w3 = chain.w3
+    end_block = w3.eth.block_number if to_block == "latest" else int(to_block)
+    addresses: list[ChecksumAddress] | ChecksumAddress = (
+        to_checksum_address(address)
+        if isinstance(address, str)
+        else [to_checksum_address(a) for a in address]
+    )
+    found: list[LogReceipt] = []
+    start, span = from_block, max_range
+    while start <= end_block:
+        end = min(end_block, start + span - 1)
+        params: FilterParams = {
+            "address": addresses,
+            "topics": list(topics),  # type: ignore[typeddict-item]
+            "fromBlock": start,
+            "toBlock": end,
+        }
+        try:
+            found.extend(w3.eth.get_logs(params))
+        except Exception as exc:
+            if not is_range_refusal(exc):
+                raise ChainError(f"eth_getLogs failed for blocks {start}-{end}: {exc}") from exc
+            if end == start:
+                raise ChainError(
+                    f"the node refuses eth_getLogs even for the single block {start}: {exc}"
+                ) from exc
+            span = max(1, (end - start + 1) // 2)
+            continue
+        start = end + 1
+        span = min(max_range, span * 2)
+    found.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
+    return found
+
+
+# ---------------------------------------------------------------------------- decoding
+
+
+@dataclass(frozen=True)
+class Event:
+    """A decoded event log. `args` hold JSON-friendly values: addresses checksummed, bytes as
+    0x-hex strings, ints as ints, tuples (structs) as dicts."""
+
+    name: str
+    args: Mapping[str, Any]
+    block_number: int
+    log_index: int
+    tx_hash: str = ""
+    address: str = ""
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.block_number, self.log_index)
+
+
+class EventDecoder:
+    """Decodes logs of one or more contract ABIs by their topic 0."""
+
+    def __init__(self, *abis: Sequence[Mapping[str, Any]]) -> None:
+        self._codec = Web3().codec
+        self._by_topic: dict[bytes, dict[str, Any]] = {}
+        self._topics: dict[str, HexStr] = {}
+        for abi in abis:
+            for item in abi:
+                if item.get("type") == "event" and not item.get("anonymous", False):
+                    topic = event_abi_to_log_topic(dict(item))  # type: ignore[arg-type]
+                    self._by_topic[topic] = dict(item)
+                    self._topics[str(item["name"])] = HexStr("0x" + topic.hex())
+
+    def topic(self, name: str) -> HexStr:
+        """Topic 0 of the event called `name`."""
+        try:
+            return self._topics[name]
+        except KeyError:
+            raise ChainError(f"no event {name!r} in the contract ABI") from None
+
+    def decode(self, log: Mapping[str, Any]) -> Event | None:
+        """Decode one log; None if its topic 0 is not an event of these ABIs."""
+        topics = log.get("topics") or []
+        if not topics:
+            return None
+        abi = self._by_topic.get(bytes(topics[0]))
+        if abi is None:
+            return None
+        data = get_event_data(self._codec, abi, log)  # type: ignore[arg-type]
+        tx_hash = log.get("transactionHash")
+        return Event(
+            name=str(data["event"]),
+            args={k: plain(v) for k, v in data["args"].items()},
+            block_number=int(log["blockNumber"]),
+            log_index=int(log["logIndex"]),
+            tx_hash=_hex(tx_hash) if tx_hash is not None else "",
+            address=to_checksum_address(log["address"]) if log.get("address") else "",
+        )
+
+    def decode_all(self, logs: Sequence[Mapping[str, Any]]) -> list[Event]:
+        """Decode logs (unknown ones skipped), sorted by (block, log index), duplicates dropped."""
+        seen: set[tuple[int, int]] = set()
+        events = []
+        for log in logs:
+            event = self.decode(log)
+            if event is not None and event.key not in seen:
+                seen.add(event.key)
+                events.append(event)
+        events.sort(key=lambda e: e.key)
+        return events
+
+
+def plain(value: Any) -> Any:
+    """A decoded ABI value as plain JSON-friendly Python."""
+    if isinstance(value, bytes | bytearray):
+        return _hex(value)
+    if isinstance(value, str) and len(value) == 42 and value.startswith("0x"):
+        return to_checksum_address(value)
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def _hex(value: Any) -> str:
+    if isinstance(value, str):
+        return value if value.startswith("0x") else "0x" + value
+    return "0x" + bytes(value).hex()
+
+
+def address_topic(address: str) -> HexStr:
+    """An address as a 32-byte topic."""
+    return HexStr("0x" + "0" * 24 + to_checksum_address(address)[2:].lower())
+
+
+__all__ = [
+    "DEFAULT_MAX_RANGE",
+    "CallCounter",
+    "Event",
+    "EventDecoder",
+    "address_topic",
+    "count_calls",
+    "fetch_logs",
+    "is_range_refusal",
+    "plain",
+]

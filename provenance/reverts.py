@@ -1,0 +1,569 @@
+"""The ONE place where revert data becomes a Python exception.
+
+Every custom error of both contracts (and the OpenZeppelin errors they can bubble up) has an entry
+in `MESSAGES`: which `ContractRevert` subclass it raises and a message template over the error's
+ABI argument names. The selector → error table is built from the ABI "error" entries of the
+compiled artifacts, so decoding follows the contracts; `tests/test_reverts.py` fails when an error
+in an interface has no message here.
+
+Use `decode_revert(data)` for raw revert bytes and `from_web3_error(exc)` for whatever web3 raised.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from eth_abi.abi import decode as abi_decode
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+
+from provenance.exceptions import (
+    CompilerError,
+    ContractRevert,
+    InvalidInput,
+    NotFoundError,
+    PermissionDenied,
+    StateConflict,
+)
+from provenance.types import AgreementStatus, Role, bytes32_to_text, short_hex, uom_from_bytes
+
+CONTRACTS = ("ProvenanceRegistry", "SupplyAgreements")
+
+_N, _P, _I, _S = NotFoundError, PermissionDenied, InvalidInput, StateConflict
+_REGISTER = "ask the operator to register it (`provenance participant register`)"
+
+#: error name → (exception class, message template over the ABI argument names).
+MESSAGES: dict[str, tuple[type[ContractRevert], str]] = {
+    # --- ProvenanceRegistry: participants
+    "RegistryZeroAddress": (_I, "the zero address cannot be a participant or recipient"),
+    "RegistryParticipantExists": (
+        _S,
+        "{account} is already registered: use `provenance participant update` to change it",
+    ),
+    "RegistryUnknownParticipant": (_N, f"{{account}} is not a registered participant: {_REGISTER}"),
+    "RegistryParticipantInactive": (
+        _P,
+        "participant {account} is suspended: ask the operator to reinstate it",
+    ),
+    "RegistryParticipantActive": (_S, "participant {account} is already active (not suspended)"),
+    "RegistryInvalidRoles": (
+        _I,
+        "invalid roles mask {roles}: combine producer, processor, carrier, distributor, "
+        "retailer, certifier",
+    ),
+    "RegistryInvalidGln": (_I, "invalid GLN {gln}: a GLN has 13 digits"),
+    "RegistryMissingRole": (
+        _P,
+        "{account} lacks the role {roles}: ask the operator to add it "
+        "(`provenance participant update`)",
+    ),
+    # --- batches
+    "RegistryInvalidGtin": (_I, "invalid GTIN {gtin}: 14 digits with a valid GS1 check digit"),
+    "RegistryInvalidLot": (_I, "invalid lot {lot}: 1–20 left-aligned characters"),
+    "RegistryZeroQuantity": (_I, "quantity must be greater than zero"),
+    "RegistryInvalidUom": (_I, "invalid unit of measure {uom}: use a code such as KGM or H87"),
+    "RegistryBatchExists": (
+        _S,
+        "batch {batchId} already exists: use another lot for a new batch",
+    ),
+    "RegistryUnknownBatch": (
+        _N,
+        "unknown batch {batchId}: create it first with `provenance batch create`",
+    ),
+    "RegistryBatchNotActive": (
+        _S,
+        "batch {batchId} is {state}: it was split, merged or transformed; act on its children",
+    ),
+    "RegistryBatchRecalled": (_S, "batch {batchId} was recalled: it can no longer move or change"),
+    "RegistryNotCustodian": (
+        _P,
+        "{caller} is not the custodian of batch {batchId}: only the current holder can do this",
+    ),
+    "RegistryNotOwner": (
+        _P,
+        "{account} is not the owner of batch {batchId}: only the owner can transfer ownership",
+    ),
+    "RegistryCallerNotSender": (
+        _P,
+        "{caller} cannot initiate a handoff from {from}: send it from that account",
+    ),
+    "RegistryHandoffPending": (
+        _S,
+        "batch {batchId} already has a handoff pending to {pendingTo}: wait for it to be "
+        "accepted or rejected, or cancel it with `provenance handoff cancel`",
+    ),
+    "RegistryNoPendingHandoff": (_S, "batch {batchId} has no pending handoff"),
+    "RegistryNotRecipient": (
+        _P,
+        "{caller} is not the recipient of the pending handoff of batch {batchId}",
+    ),
+    "RegistrySelfHandoff": (_I, "cannot hand batch {batchId} off from {account} to itself"),
+    "RegistryDeliveryAlreadyClaimed": (
+        _S,
+        "the delivery of batch {batchId} in this custody was already used to settle an agreement",
+    ),
+    # --- signatures
+    "RegistrySignatureExpired": (
+        _I,
+        "the signature of {signer} expired at {deadline}: ask for a new signed handoff",
+    ),
+    "RegistryInvalidNonce": (
+        _S,
+        "the signature of {signer} uses nonce {given} but the current nonce is {expected}: "
+        "it was already used or is stale; sign again",
+    ),
+    "RegistryInvalidSignature": (
+        _I,
+        "invalid signature for {signer}: not signed by that account for this handoff, chain and "
+        "registry (or malleable)",
+    ),
+    # --- lineage
+    "RegistryInvalidInputCount": (
+        _I,
+        "wrong number of inputs ({count}): give at least the minimum",
+    ),
+    "RegistryQuantityMismatch": (
+        _I,
+        "quantities do not add up: expected {expected}, got {actual} (parts + loss must equal "
+        "the parent quantity)",
+    ),
+    "RegistryIncompatibleBatches": (
+        _I,
+        "batches {first} and {other} differ in GTIN, unit of measure or owner: they cannot be "
+        "merged",
+    ),
+    # --- attestations
+    "RegistryInvalidValidity": (
+        _I,
+        "invalid validity: valid-until {validUntil} is before valid-from {validFrom}",
+    ),
+    "RegistryAttestationExists": (
+        _S,
+        "attestation {attestationId} already exists: use other evidence for a new one",
+    ),
+    "RegistryUnknownAttestation": (_N, "unknown attestation {attestationId}"),
+    "RegistryAttestationRevoked": (_S, "attestation {attestationId} is already revoked"),
+    "RegistryNotRecaller": (
+        _P,
+        "{caller} cannot recall batch {batchId}: only its creator or the operator can",
+    ),
+    # --- SupplyAgreements
+    "AgreementsUnknown": (
+        _N,
+        "unknown agreement {id}: check the id with `provenance agreement list`",
+    ),
+    "AgreementsTermsMismatch": (
+        _I,
+        "the terms given for agreement {id} do not match the stored ones (hash {given} ≠ {stored})",
+    ),
+    "AgreementsInvalidParties": (
+        _I,
+        "invalid parties: buyer {buyer}, supplier {supplier} and arbiter {arbiter} must be "
+        "non-zero and distinct",
+    ),
+    "AgreementsInvalidAmounts": (
+        _I,
+        "invalid amounts: price {price} and quantity {quantity} must be greater than zero",
+    ),
+    "AgreementsInvalidPenalty": (
+        _I,
+        "invalid penalty: cap {penaltyCapBps} bps must be at most 10000 "
+        "(per day: {penaltyBpsPerDay} bps)",
+    ),
+    "AgreementsDeadlineInPast": (
+        _I,
+        "the delivery deadline {deliveryDeadline} is not in the future (now {now_})",
+    ),
+    "AgreementsInvalidArbiterTimeout": (_I, "the arbiter timeout must be greater than zero"),
+    "AgreementsTooManyClaims": (_I, "too many required claims: {count}, at most {max}"),
+    "AgreementsNotParty": (_P, "{caller} is neither buyer nor supplier of agreement {id}"),
+    "AgreementsNotCounterparty": (
+        _P,
+        "{caller} cannot accept agreement {id}: only the party that did not propose it can",
+    ),
+    "AgreementsNotBuyer": (_P, "{caller} is not the buyer of agreement {id}"),
+    "AgreementsNotArbiter": (_P, "{caller} is not the arbiter of agreement {id}"),
+    "AgreementsWrongStatus": (_S, "agreement {id} is {status}: this is not allowed in that status"),
+    "AgreementsWrongValue": (
+        _I,
+        "wrong payment for agreement {id}: expected {expected} wei, sent {sent}",
+    ),
+    "AgreementsTransferMismatch": (
+        _I,
+        "token {token} transferred {received} instead of {expected} (fee-on-transfer tokens are "
+        "not supported)",
+    ),
+    "AgreementsGtinMismatch": (
+        _I,
+        "batch {batchId} has GTIN {actual}, the agreement requires {expected}",
+    ),
+    "AgreementsUomMismatch": (
+        _I,
+        "batch {batchId} is measured in {actual}, the agreement requires {expected}",
+    ),
+    "AgreementsQuantityTooSmall": (
+        _I,
+        "batch {batchId} holds {actual}, the agreement requires at least {required}",
+    ),
+    "AgreementsAttestationCount": (
+        _I,
+        "the agreement requires {required} attestation(s), {given} given: pass one per "
+        "required claim",
+    ),
+    "AgreementsAttestationInvalid": (
+        _I,
+        "claim {claim} of batch {batchId} is not backed by a valid attestation from an active "
+        "certifier (issuer {issuer}, evidence {evidence})",
+    ),
+    "AgreementsNotRefundableYet": (
+        _S,
+        "agreement {id} cannot be reclaimed before {refundableAfter} (now {now_})",
+    ),
+    "AgreementsDisputeWindowClosed": (
+        _S,
+        "the dispute window of agreement {id} closed at {closedAt} (now {now_})",
+    ),
+    "AgreementsArbiterTimeoutPending": (
+        _S,
+        "the arbiter of agreement {id} still has time until {defaultAfter} (now {now_})",
+    ),
+    "AgreementsAwardTooHigh": (
+        _I,
+        "award {supplierAmount} to the supplier of agreement {id} exceeds the price {price}",
+    ),
+    "AgreementsNothingToWithdraw": (_S, "{account} has no credit in {token} to withdraw"),
+    "AgreementsEthTransferFailed": (
+        _S,
+        "sending {amount} wei to {account} failed; the credit is kept (can it receive ETH?)",
+    ),
+    "AgreementsSignatureExpired": (
+        _I,
+        "the signature of {signer} expired at {deadline}: sign the agreement again",
+    ),
+    "AgreementsInvalidNonce": (
+        _S,
+        "the signature of {signer} uses nonce {given} but the current nonce is {expected}: "
+        "sign again",
+    ),
+    "AgreementsInvalidSignature": (
+        _I,
+        "invalid signature: expected {signer}, recovered {recovered}",
+    ),
+    # --- OpenZeppelin errors that can surface through these contracts
+    "AccessControlUnauthorizedAccount": (
+        _P,
+        "{account} lacks the role {neededRole}: only the operator (deployer) can do this",
+    ),
+    "AccessControlBadConfirmation": (_I, "bad confirmation for renouncing a role"),
+    "ReentrancyGuardReentrantCall": (_S, "reentrant call refused"),
+    "SafeERC20FailedOperation": (_S, "the token {token} refused the transfer"),
+    "ERC20InsufficientAllowance": (
+        _I,
+        "token allowance of {spender} is {allowance}, {needed} needed: approve first",
+    ),
+    "ERC20InsufficientBalance": (_I, "{sender} holds {balance} tokens, {needed} needed"),
+    "ECDSAInvalidSignature": (_I, "invalid signature"),
+    "ECDSAInvalidSignatureLength": (_I, "invalid signature length {length}: expected 65 bytes"),
+    "ECDSAInvalidSignatureS": (_I, "malleable signature (high s) refused"),
+    "InvalidAccountNonce": (_S, "invalid nonce for {account}: current nonce is {currentNonce}"),
+    "FailedCall": (_S, "a call from the contract failed"),
+    "InsufficientBalance": (_S, "insufficient balance {balance}, {needed} needed"),
+    "AddressEmptyCode": (_I, "no contract at {target}"),
+    "InvalidShortString": (_I, "invalid short string"),
+    "StringTooLong": (_I, "string too long: {str}"),
+    "SafeCastOverflowedUintDowncast": (_I, "value {value} does not fit in uint{bits}"),
+}
+
+ERROR_STRING_SELECTOR = "0x08c379a0"  # Error(string)
+PANIC_SELECTOR = "0x4e487b71"  # Panic(uint256)
+PANIC_CODES = {
+    0x01: "assertion failed",
+    0x11: "arithmetic overflow or underflow",
+    0x12: "division by zero",
+    0x21: "invalid enum value",
+    0x31: "pop on an empty array",
+    0x32: "array index out of bounds",
+    0x41: "out of memory",
+    0x51: "call to an invalid internal function",
+}
+
+
+@dataclass(frozen=True)
+class ErrorSpec:
+    """One custom error: how to decode it and what to raise."""
+
+    selector: str
+    name: str
+    input_names: tuple[str, ...]
+    input_types: tuple[str, ...]
+    exception: type[ContractRevert]
+    template: str
+
+
+def _abi_type(entry: dict[str, Any]) -> str:
+    kind = str(entry["type"])
+    if kind.startswith("tuple"):
+        inner = ",".join(_abi_type(c) for c in entry.get("components", []))
+        return f"({inner}){kind[5:]}"
+    return kind
+
+
+def error_signature(entry: dict[str, Any]) -> str:
+    return f"{entry['name']}({','.join(_abi_type(i) for i in entry.get('inputs', []))})"
+
+
+def error_selector(entry: dict[str, Any]) -> str:
+    return "0x" + keccak(text=error_signature(entry))[:4].hex()
+
+
+def build_table(abis: Iterable[list[dict[str, Any]]]) -> dict[str, ErrorSpec]:
+    """selector → ErrorSpec for every "error" entry of the given ABIs.
+
+    Errors without a `MESSAGES` entry still decode, as a plain `ContractRevert`.
+    """
+    table: dict[str, ErrorSpec] = {}
+    for abi in abis:
+        for entry in abi:
+            if entry.get("type") != "error":
+                continue
+            name = str(entry["name"])
+            exception, template = MESSAGES.get(name, (ContractRevert, ""))
+            selector = error_selector(entry)
+            table[selector] = ErrorSpec(
+                selector=selector,
+                name=name,
+                input_names=tuple(
+                    str(i.get("name") or f"arg{n}") for n, i in enumerate(entry.get("inputs", []))
+                ),
+                input_types=tuple(_abi_type(i) for i in entry.get("inputs", [])),
+                exception=exception,
+                template=template,
+            )
+    return table
+
+
+@lru_cache(maxsize=1)
+def default_table() -> dict[str, ErrorSpec]:
+    """The table from the packaged artifacts of both contracts (empty if none are built)."""
+    from provenance.compiler import load_artifact
+
+    abis = []
+    for name in CONTRACTS:
+        try:
+            abis.append(load_artifact(name).abi)
+        except CompilerError:
+            continue
+    return build_table(abis)
+
+
+# ------------------------------------------------------------------------------ formatting
+
+
+def _format_time(value: int) -> str:
+    if value <= 0 or value > 2**40:
+        return str(value)
+    when = dt.datetime.fromtimestamp(value, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"{value} ({when})"
+
+
+_TIME_NAMES = {
+    "deadline",
+    "now_",
+    "deliveryDeadline",
+    "refundableAfter",
+    "closedAt",
+    "defaultAfter",
+    "validFrom",
+    "validUntil",
+}
+
+
+def format_arg(name: str, abi_type: str, value: Any) -> str:
+    """Human form of one error argument (addresses checksummed, ids shortened)."""
+    if abi_type == "address":
+        return str(to_checksum_address(value))
+    if abi_type == "bytes32":
+        raw = bytes(value)
+        if name in ("claim", "reason", "lot", "neededRole"):
+            return bytes32_to_text(raw) if name != "neededRole" else _role_name(raw)
+        return short_hex(raw)
+    if abi_type == "bytes3":
+        return uom_from_bytes(bytes(value)) or "(empty)"
+    if abi_type.startswith("uint") and isinstance(value, int):
+        if name == "roles":
+            names = Role(value & 63).names()
+            return "|".join(names) if names and value < 64 else str(value)
+        if name == "status":
+            try:
+                return AgreementStatus(value).name.lower()
+            except ValueError:
+                return str(value)
+        if name == "state":
+            return {0: "unknown", 1: "active", 2: "consumed"}.get(value, str(value))
+        if name == "gtin":
+            return str(value).zfill(14)
+        if name in _TIME_NAMES:
+            return _format_time(value)
+        return str(value)
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return str(value)
+
+
+def _role_name(raw: bytes) -> str:
+    if raw == b"\0" * 32:
+        return "DEFAULT_ADMIN_ROLE"
+    if raw == keccak(text="SETTLER_ROLE"):
+        return "SETTLER_ROLE"
+    return short_hex(raw)
+
+
+# -------------------------------------------------------------------------------- decoding
+
+
+def decode_revert(
+    data: bytes | str | None, table: dict[str, ErrorSpec] | None = None
+) -> ContractRevert:
+    """Turn raw revert data into the matching `ContractRevert` subclass (not raised)."""
+    raw = _as_bytes(data)
+    if len(raw) < 4:
+        return ContractRevert(
+            "the transaction reverted without a reason (out of gas, or a call to a non-contract?)"
+        )
+    selector = "0x" + raw[:4].hex()
+    body = raw[4:]
+    if selector == ERROR_STRING_SELECTOR:
+        try:
+            (reason,) = abi_decode(["string"], body)
+        except Exception:
+            reason = body.hex()
+        return ContractRevert(f"reverted: {reason}", "Error", (reason,), selector)
+    if selector == PANIC_SELECTOR:
+        try:
+            (code,) = abi_decode(["uint256"], body)
+        except Exception:
+            code = -1
+        what = PANIC_CODES.get(code, f"code {code:#x}" if code >= 0 else "unknown code")
+        return ContractRevert(f"the contract panicked: {what}", "Panic", (code,), selector)
+    spec = (table if table is not None else default_table()).get(selector)
+    if spec is None:
+        return ContractRevert(
+            f"reverted with unknown error {selector} (data 0x{raw.hex()}): are the artifacts "
+            "current? run `provenance compile`",
+            "",
+            (),
+            selector,
+        )
+    try:
+        values = abi_decode(list(spec.input_types), body)
+    except Exception:
+        return spec.exception(
+            f"reverted with {spec.name} (undecodable arguments 0x{body.hex()})",
+            spec.name,
+            (),
+            selector,
+        )
+    return spec.exception(_message(spec, values), spec.name, tuple(values), selector)
+
+
+def _message(spec: ErrorSpec, values: Iterable[Any]) -> str:
+    formatted = {
+        name: format_arg(name, abi_type, value)
+        for name, abi_type, value in zip(spec.input_names, spec.input_types, values, strict=True)
+    }
+    if not spec.template:
+        args = ", ".join(f"{k}={v}" for k, v in formatted.items())
+        return f"reverted with {spec.name}({args})"
+    try:
+        return spec.template.format(**formatted)
+    except (KeyError, IndexError):
+        args = ", ".join(f"{k}={v}" for k, v in formatted.items())
+        return f"reverted with {spec.name}({args})"
+
+
+def revert_data_of(exc: BaseException) -> bytes | None:
+    """Revert data carried by a web3/provider exception, or None if it is not a revert."""
+    candidates: list[Any] = [getattr(exc, "data", None)]
+    response = getattr(exc, "rpc_response", None)
+    if isinstance(response, dict):
+        error = response.get("error")
+        if isinstance(error, dict):
+            candidates.append(error.get("data"))
+    for arg in getattr(exc, "args", ()):
+        if isinstance(arg, dict):
+            candidates.append(arg.get("data"))
+    for candidate in candidates:
+        found = _find_hex(candidate)
+        if found is not None:
+            return found
+    return None
+
+
+def _find_hex(candidate: Any) -> bytes | None:
+    if isinstance(candidate, bytes | bytearray):
+        return bytes(candidate)
+    if isinstance(candidate, str) and candidate.startswith("0x"):
+        try:
+            return bytes.fromhex(candidate[2:])
+        except ValueError:
+            return None
+    if isinstance(candidate, dict):  # e.g. Ganache: {"data": "0x…"} or {txhash: {"return": …}}
+        for key in ("data", "result", "return"):
+            found = _find_hex(candidate.get(key))
+            if found is not None:
+                return found
+        for value in candidate.values():
+            if isinstance(value, dict):
+                found = _find_hex(value)
+                if found is not None:
+                    return found
+    return None
+
+
+def from_web3_error(
+    exc: BaseException, table: dict[str, ErrorSpec] | None = None
+) -> ContractRevert | None:
+    """The decoded revert behind a web3 exception, or None when `exc` is not a revert."""
+    from web3.exceptions import ContractLogicError, Web3RPCError
+
+    data = revert_data_of(exc)
+    if data is not None:
+        return decode_revert(data, table)
+    if isinstance(exc, ContractLogicError):
+        text = str(exc.message if hasattr(exc, "message") else exc)
+        return ContractRevert(f"the call reverted: {text}")
+    if isinstance(exc, Web3RPCError | ValueError) and "revert" in str(exc).lower():
+        return ContractRevert(f"the call reverted: {_first_line(exc)}")
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]
+
+
+def _as_bytes(data: bytes | str | None) -> bytes:
+    if data is None:
+        return b""
+    if isinstance(data, bytes | bytearray):
+        return bytes(data)
+    text = data[2:] if data.startswith("0x") else data
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        return b""
+
+
+def expected_revert(name: str, **args: str) -> ContractRevert:
+    """The exception a client-side pre-check raises for a revert it predicts (same class and
+    message as the contract's error `name`; `args` are already formatted strings)."""
+    exception, template = MESSAGES.get(name, (ContractRevert, ""))
+    try:
+        message = template.format(**args) if template else name
+    except (KeyError, IndexError):
+        message = f"{name}({', '.join(f'{k}={v}' for k, v in args.items())})"
+    return exception(message, name, tuple(args.values()))

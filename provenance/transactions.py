@@ -1,0 +1,519 @@
+"""Send contract transactions: pre-flight, local signing, nonce tracking, outbox journaling.
+
+`Transactor(chain, account, outbox)` is the only way the library writes to a chain:
+
+1. pre-flight `eth_estimateGas` — a revert is decoded by `provenance.reverts` and raised before
+   anything is signed;
+2. under a per-key file lock (`<data>/locks/<chainId>-<address>.lock`, one local writer per key):
+   nonce = max(chain pending nonce, this process's next nonce, open outbox entries + 1); build an
+   EIP-1559 transaction (legacy `gasPrice` on chains without a base fee); sign locally;
+3. journal the raw transaction in the outbox (status ``pending``) **before** sending it;
+4. `eth_sendRawTransaction` (outbox → ``sent``), wait for the receipt with fast polling on local
+   chains (outbox → ``confirmed`` / ``failed``);
+5. status 0 → the revert is replayed with `eth_call` and decoded, else `TransactionError`.
+
+When the endpoint is unreachable and an outbox is given, the transaction is signed with the last
+known fees and gas limit (a small cache per chain in `<data>/cache/fees-<chainId>.json`, default
+gas limit `OFFLINE_GAS_LIMIT`) and left in the outbox: `TxResult(queued=True)`. `Outbox.flush`
+sends it later. Without an outbox, `ChainError` is raised.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import requests
+from eth_account.signers.local import LocalAccount
+from eth_typing import HexStr
+from filelock import FileLock, Timeout
+from web3.contract.contract import ContractFunction
+from web3.exceptions import TimeExhausted
+from web3.types import TxParams
+
+from provenance.chain import Chain
+from provenance.config import data_dir, write_json_atomic
+from provenance.exceptions import ChainError, ContractRevert, ProvenanceError, TransactionError
+from provenance.outbox import FAILED, OPEN_STATUSES, PENDING, SENT, Outbox, OutboxEntry
+from provenance.reverts import from_web3_error
+from provenance.types import TxResult
+
+#: Gas limit for a transaction signed while the endpoint is down and its function never ran here.
+OFFLINE_GAS_LIMIT = 1_000_000
+GAS_MARGIN = 1.25
+DEFAULT_PRIORITY_FEE = 10**9  # 1 gwei
+LOCK_TIMEOUT = 60.0
+FEE_TTL = 5.0  # seconds a fee reading is reused by one Transactor
+
+Call = ContractFunction | tuple[ContractFunction, int]
+
+
+@dataclass(frozen=True)
+class Fees:
+    """Fee fields of a transaction: EIP-1559 (max fee + tip) or legacy (gas price)."""
+
+    max_fee: int | None = None
+    priority_fee: int | None = None
+    gas_price: int | None = None
+
+    def fields(self) -> dict[str, int]:
+        if self.gas_price is not None:
+            return {"gasPrice": self.gas_price}
+        assert self.max_fee is not None and self.priority_fee is not None
+        return {"maxFeePerGas": self.max_fee, "maxPriorityFeePerGas": self.priority_fee}
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    """True when `exc` means the endpoint could not be reached (not that it answered an error)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(
+            current,
+            requests.exceptions.ConnectionError
+            | requests.exceptions.Timeout
+            | ConnectionError
+            | TimeoutError,
+        ):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+class Transactor:
+    """Signs and sends transactions of one account on one chain. See the module docstring.
+
+    `receipt_timeout` defaults to 120 s on local chains and 600 s elsewhere. `root` overrides
+    the data directory (locks and fee cache).
+    """
+
+    def __init__(
+        self,
+        chain: Chain,
+        account: LocalAccount,
+        outbox: Outbox | None = None,
+        *,
+        receipt_timeout: float | None = None,
+        root: Path | None = None,
+    ) -> None:
+        self.chain = chain
+        self.account = account
+        self.outbox = outbox
+        self.receipt_timeout = receipt_timeout or (120.0 if chain.is_local else 600.0)
+        self._root = root
+        self._next_nonce: int | None = None
+        self._cache: dict[str, Any] | None = None
+        self._fees_cache: tuple[float, Fees] | None = None
+        self._lock = FileLock(str(self._dir("locks") / f"{chain.chain_id}-{account.address}.lock"))
+
+    @property
+    def address(self) -> str:
+        return str(self.account.address)
+
+    # ----------------------------------------------------------------------------- public
+
+    def send(
+        self,
+        call: ContractFunction,
+        *,
+        value: int = 0,
+        description: str = "",
+        gas: int | None = None,
+    ) -> TxResult:
+        """Send one contract call and wait for its receipt (see the module docstring).
+
+        Raises the decoded `ContractRevert` subclass if the call would revert (nothing is signed)
+        or did revert, `TransactionError` for a stuck or failed transaction, `ChainError` when the
+        endpoint is down and there is no outbox.
+        """
+        description = description or _describe(call)
+        try:
+            if gas is None:
+                gas = self._estimate(call, value)
+            fees = self._fees()
+        except _Offline as offline:
+            return self._queue_offline(call, value, description, gas, offline.cause)
+        with self._locked():
+            try:
+                nonce = self._allocate_nonce(online=True)
+            except _Offline as offline:
+                return self._queue_offline(call, value, description, gas, offline.cause)
+            tx_hash, raw = self._sign(call, value, gas, fees, nonce)
+            self._journal(tx_hash, raw, nonce, description)
+            try:
+                self._send_raw(tx_hash, raw)
+            except _Offline as offline:
+                self._next_nonce = nonce + 1
+                if self.outbox is None:
+                    raise self._unreachable(offline.cause) from offline.cause
+                return TxResult(tx_hash=tx_hash, queued=True, description=description, nonce=nonce)
+            self._next_nonce = nonce + 1
+        return self._wait(tx_hash, nonce, description, call, value)
+
+    def send_many(
+        self,
+        calls: Sequence[Call],
+        *,
+        gas: int | None = None,
+        description: str = "",
+    ) -> list[TxResult]:
+        """Pipeline several calls: pre-flight all, sign with consecutive nonces, send all, then
+        wait for every receipt. The fast path for bulk work.
+
+        Each item is a `ContractFunction` or `(ContractFunction, value)`. With `gas=None` every
+        call is estimated against the current state first (so calls that depend on earlier ones
+        in the same list need an explicit `gas`). Results come back in order; if any transaction
+        reverted, its decoded revert is raised after all receipts are in.
+        """
+        items = [(c, 0) if isinstance(c, ContractFunction) else (c[0], c[1]) for c in calls]
+        if not items:
+            return []
+        try:
+            gases = [gas if gas is not None else self._estimate(c, v) for c, v in items]
+            fees = self._fees()
+        except _Offline as offline:
+            raise self._unreachable(offline.cause) from offline.cause
+        sent: list[tuple[str, int, str]] = []
+        with self._locked():
+            nonce = self._allocate_nonce(online=True)
+            signed = []
+            for i, ((call, value), limit) in enumerate(zip(items, gases, strict=True)):
+                text = description or _describe(call)
+                tx_hash, raw = self._sign(call, value, limit, fees, nonce + i)
+                self._journal(tx_hash, raw, nonce + i, text)
+                signed.append((tx_hash, raw, nonce + i, text))
+            for tx_hash, raw, n, text in signed:
+                try:
+                    self._send_raw(tx_hash, raw)
+                except _Offline as offline:
+                    self._next_nonce = nonce + len(signed)
+                    raise self._unreachable(offline.cause) from offline.cause
+                sent.append((tx_hash, n, text))
+            self._next_nonce = nonce + len(signed)
+        results: list[TxResult] = []
+        failure: ProvenanceError | None = None
+        for (tx_hash, n, text), (call, value) in zip(sent, items, strict=True):
+            try:
+                results.append(self._wait(tx_hash, n, text, call, value))
+            except (ContractRevert, TransactionError) as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+        return results
+
+    # ---------------------------------------------------------------------------- helpers
+
+    def _dir(self, name: str) -> Path:
+        path = (self._root or data_dir()) / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _locked(self) -> Any:
+        try:
+            return self._lock.acquire(timeout=LOCK_TIMEOUT)
+        except Timeout as exc:
+            raise TransactionError(
+                f"another process has been sending from {self.address} for more than "
+                f"{LOCK_TIMEOUT:.0f} s (lock {self._lock.lock_file}); wait for it to finish"
+            ) from exc
+
+    def _estimate(self, call: ContractFunction, value: int) -> int:
+        try:
+            estimate = call.estimate_gas(cast(TxParams, {"from": self.address, "value": value}))
+        except Exception as exc:
+            if is_connection_error(exc):
+                raise _Offline(exc) from exc
+            decoded = from_web3_error(exc)
+            if decoded is not None:
+                raise decoded from exc
+            raise ChainError(f"cannot estimate gas for {_describe(call)}: {_short(exc)}") from exc
+        limit = int(estimate * GAS_MARGIN)
+        self._remember_gas(call, limit)
+        return limit
+
+    def _fees(self) -> Fees:
+        """Current fees, re-read at most every `FEE_TTL` seconds (max fee = 2 × base fee + tip
+        leaves room for the base fee to rise in between)."""
+        now = time.monotonic()
+        if self._fees_cache is not None and now - self._fees_cache[0] < FEE_TTL:
+            return self._fees_cache[1]
+        fees = self._read_fees()
+        self._fees_cache = (now, fees)
+        return fees
+
+    def _read_fees(self) -> Fees:
+        w3 = self.chain.w3
+        try:
+            block = w3.eth.get_block("latest")
+            base_fee = block.get("baseFeePerGas")
+            if base_fee is None:
+                fees = Fees(gas_price=int(w3.eth.gas_price))
+            else:
+                try:
+                    tip = int(w3.eth.max_priority_fee)
+                except Exception as exc:
+                    if is_connection_error(exc):
+                        raise
+                    tip = DEFAULT_PRIORITY_FEE
+                fees = Fees(max_fee=2 * int(base_fee) + tip, priority_fee=tip)
+        except Exception as exc:
+            if is_connection_error(exc):
+                raise _Offline(exc) from exc
+            raise ChainError(f"cannot read fees from {self.chain.rpc}: {_short(exc)}") from exc
+        self._remember_fees(fees)
+        return fees
+
+    def _allocate_nonce(self, *, online: bool) -> int:
+        """The next nonce to sign with.
+
+        Online: the chain's pending nonce — but if the outbox holds open transactions of this
+        key above it (queued while offline, or lost by a crashed node), they are flushed first
+        so that no nonce gap is created. Offline: max(our own next nonce, journaled + 1).
+        """
+        if not online:
+            candidates = [n for n in (self._next_nonce,) if n is not None]
+            if self.outbox is not None:
+                journaled = self.outbox.next_nonce(self.chain.chain_id, self.address)
+                if journaled is not None:
+                    candidates.append(journaled)
+            if not candidates:
+                raise ChainError(
+                    f"cannot reach {self.chain.rpc} and the next nonce of {self.address} is "
+                    "unknown (nothing journaled in the outbox): retry when the node is reachable"
+                )
+            return max(candidates)
+        chain_nonce = self._chain_nonce()
+        if self.outbox is not None:
+            journaled = self.outbox.next_nonce(self.chain.chain_id, self.address)
+            if journaled is not None and journaled > chain_nonce and self._open_above(chain_nonce):
+                self.outbox.flush(self.chain)
+                chain_nonce = self._chain_nonce()
+                waiting = self._open_above(chain_nonce)
+                if waiting:
+                    chain_nonce = max(waiting) + 1
+        return chain_nonce
+
+    def _open_above(self, nonce: int) -> list[int]:
+        assert self.outbox is not None
+        return [
+            e.nonce
+            # CONFIRMED too: a node killed after mining may have lost a transaction it confirmed.
+            for e in self.outbox.entries(self.chain.chain_id, statuses=OPEN_STATUSES)
+            if e.sender == self.address and e.nonce >= nonce
+        ]
+
+    def _chain_nonce(self) -> int:
+        try:
+            return int(self.chain.w3.eth.get_transaction_count(self.account.address, "pending"))
+        except Exception as exc:
+            if is_connection_error(exc):
+                raise _Offline(exc) from exc
+            raise ChainError(f"cannot read the nonce of {self.address}: {_short(exc)}") from exc
+
+    def _sign(
+        self, call: ContractFunction, value: int, gas: int, fees: Fees, nonce: int
+    ) -> tuple[str, str]:
+        tx: dict[str, Any] = {
+            "from": self.address,
+            "to": call.address,
+            "value": value,
+            "gas": gas,
+            "nonce": nonce,
+            "chainId": self.chain.chain_id,
+            "data": call._encode_transaction_data(),
+            **fees.fields(),
+        }
+        if fees.gas_price is None:
+            tx["type"] = 2
+        signed = self.account.sign_transaction(tx)
+        return _hex(signed.hash), _hex(signed.raw_transaction)
+
+    def _journal(self, tx_hash: str, raw: str, nonce: int, description: str) -> None:
+        if self.outbox is None:
+            return
+        self.outbox.add(
+            OutboxEntry(
+                chain_id=self.chain.chain_id,
+                sender=self.address,
+                nonce=nonce,
+                tx_hash=tx_hash,
+                raw_tx=raw,
+                description=description,
+                status=PENDING,
+                created_at=time.time(),
+            )
+        )
+
+    def _send_raw(self, tx_hash: str, raw: str) -> None:
+        try:
+            self.chain.w3.eth.send_raw_transaction(HexStr(raw))
+        except Exception as exc:
+            if is_connection_error(exc):
+                raise _Offline(exc) from exc
+            if self.outbox is not None:
+                self.outbox.mark(tx_hash, FAILED, error=_short(exc))
+            self._next_nonce = None  # re-read from the chain next time
+            decoded = from_web3_error(exc)
+            if decoded is not None:
+                raise decoded from exc
+            raise TransactionError(
+                f"the node refused transaction {tx_hash}: {_short(exc)}", tx_hash
+            ) from exc
+        if self.outbox is not None:
+            self.outbox.mark(tx_hash, SENT)
+
+    def _wait(
+        self, tx_hash: str, nonce: int, description: str, call: ContractFunction, value: int
+    ) -> TxResult:
+        try:
+            receipt = self.chain.wait_for_receipt(
+                bytes.fromhex(tx_hash[2:]), timeout=self.receipt_timeout
+            )
+        except TimeExhausted as exc:
+            raise TransactionError(
+                f"transaction {tx_hash} is still pending after {self.receipt_timeout:.0f} s "
+                "(stuck? fees too low or a nonce gap): check it with `provenance outbox status` "
+                "and resend with `provenance outbox flush`",
+                tx_hash,
+            ) from exc
+        except Exception as exc:
+            if is_connection_error(exc) and self.outbox is not None:
+                return TxResult(tx_hash=tx_hash, queued=True, description=description, nonce=nonce)
+            raise TransactionError(
+                f"lost contact while waiting for transaction {tx_hash}: {_short(exc)}", tx_hash
+            ) from exc
+        status = int(receipt["status"])
+        if self.outbox is not None:
+            self.outbox.mark(tx_hash, "confirmed" if status == 1 else FAILED)
+        result = TxResult(
+            tx_hash=tx_hash,
+            block_number=int(receipt["blockNumber"]),
+            gas_used=int(receipt["gasUsed"]),
+            status=status,
+            description=description,
+            nonce=nonce,
+            receipt=receipt,
+        )
+        if status != 1:
+            raise self._explain_failure(result, receipt, call, value)
+        return result
+
+    def _explain_failure(
+        self, result: TxResult, receipt: Any, call: ContractFunction, value: int
+    ) -> ProvenanceError:
+        block = int(receipt["blockNumber"])
+        try:
+            call.call(
+                cast(TxParams, {"from": self.address, "value": value}),
+                block_identifier=max(block - 1, 0),
+            )
+        except Exception as exc:
+            decoded = from_web3_error(exc)
+            if decoded is not None:
+                decoded.tx_hash = result.tx_hash
+                decoded.message = f"transaction {result.tx_hash} reverted: {decoded.message}"
+                return decoded
+        return TransactionError(
+            f"transaction {result.tx_hash} failed in block {block} (used {result.gas_used} gas; "
+            "out of gas?)",
+            result.tx_hash,
+        )
+
+    def _queue_offline(
+        self,
+        call: ContractFunction,
+        value: int,
+        description: str,
+        gas: int | None,
+        cause: BaseException,
+    ) -> TxResult:
+        if self.outbox is None:
+            raise self._unreachable(cause) from cause
+        cache = self._load_cache()
+        fees_data = cache.get("fees")
+        if not fees_data:
+            raise ChainError(
+                f"cannot reach {self.chain.rpc} ({_short(cause)}) and no fees are known for chain "
+                f"{self.chain.chain_id} yet: retry when the node is reachable"
+            ) from cause
+        fees = Fees(**fees_data)
+        limit = gas or int(cache.get("gas", {}).get(_selector(call), OFFLINE_GAS_LIMIT))
+        with self._locked():
+            nonce = self._allocate_nonce(online=False)
+            tx_hash, raw = self._sign(call, value, limit, fees, nonce)
+            self._journal(tx_hash, raw, nonce, description)
+            self._next_nonce = nonce + 1
+        return TxResult(tx_hash=tx_hash, queued=True, description=description, nonce=nonce)
+
+    def _unreachable(self, cause: BaseException) -> ChainError:
+        return ChainError(
+            f"cannot reach the chain at {self.chain.rpc}: {_short(cause)} (is the node running? "
+            "`provenance node start`; use an outbox to queue transactions while offline)"
+        )
+
+    # ------------------------------------------------------------------------- fee cache
+
+    def _cache_path(self) -> Path:
+        return self._dir("cache") / f"fees-{self.chain.chain_id}.json"
+
+    def _load_cache(self) -> dict[str, Any]:
+        if self._cache is None:
+            try:
+                self._cache = json.loads(self._cache_path().read_text())
+            except (OSError, ValueError):
+                self._cache = {}
+        return self._cache
+
+    def _remember_fees(self, fees: Fees) -> None:
+        cache = self._load_cache()
+        data = {
+            "max_fee": fees.max_fee,
+            "priority_fee": fees.priority_fee,
+            "gas_price": fees.gas_price,
+        }
+        if cache.get("fees") != data:
+            cache["fees"] = data
+            self._save_cache()
+
+    def _remember_gas(self, call: ContractFunction, limit: int) -> None:
+        cache = self._load_cache()
+        gas = cache.setdefault("gas", {})
+        selector = _selector(call)
+        if gas.get(selector, 0) < limit:
+            gas[selector] = limit
+            self._save_cache()
+
+    def _save_cache(self) -> None:
+        with contextlib.suppress(OSError):  # a cache: losing it only costs the offline fallback
+            write_json_atomic(self._cache_path(), self._cache)
+
+
+class _Offline(Exception):
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def _selector(call: ContractFunction) -> str:
+    return str(call._encode_transaction_data())[:10]
+
+
+def _describe(call: ContractFunction) -> str:
+    return f"{call.fn_name}" if getattr(call, "fn_name", None) else "contract call"
+
+
+def _hex(value: bytes | str) -> str:
+    if isinstance(value, str):
+        return value.lower() if value.startswith("0x") else "0x" + value.lower()
+    return "0x" + bytes(value).hex()
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text if len(text) < 160 else text[:157] + "…"

@@ -1,0 +1,826 @@
+"""Identifiers, code tables and the frozen records that travel between the library's modules.
+
+Nothing here talks to a chain. Conventions used throughout the library:
+
+- a `bytes32` value (batch id, document hash, claim, reason) travels as a ``0x``-prefixed,
+  lower-case, 64-hex-digit ``str`` (`Hex32`);
+- a GTIN travels as its 14-digit ``str`` (``gtin14``), an address as its checksum ``str``;
+- every validation error is an `InvalidInput` whose message says what to type instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import IntEnum, IntFlag
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote, urlparse
+
+from eth_abi.abi import encode as abi_encode
+from eth_utils.address import is_checksum_address, is_hex_address, to_checksum_address
+from eth_utils.crypto import keccak
+
+from provenance.exceptions import InvalidInput
+
+Hex32 = str
+ZERO32: Hex32 = "0x" + "00" * 32
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+MAX_UINT48 = 2**48 - 1
+MAX_UINT64 = 2**64 - 1
+
+# --------------------------------------------------------------------------------------- GS1 keys
+
+
+def gs1_check_digit(digits: str) -> int:
+    """The GS1 mod-10 check digit for `digits` (the key without its check digit)."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        total += int(ch) * (3 if i % 2 == 0 else 1)
+    return (10 - total % 10) % 10
+
+
+def normalize_gtin(value: str | int) -> str:
+    """Validate a GTIN-8/12/13/14 (string or number) and return it as 14 digits.
+
+    Raises `InvalidInput` naming the expected check digit when it is wrong.
+    """
+    text = str(value).strip().replace(" ", "").replace("-", "")
+    if not text.isdigit() or not text.isascii():
+        raise InvalidInput(f"invalid GTIN {value!r}: only digits are allowed (8, 12, 13 or 14)")
+    allowed = range(1, 15) if isinstance(value, int) else (8, 12, 13, 14)
+    if len(text) not in allowed:
+        raise InvalidInput(
+            f"invalid GTIN {value!r}: expected 8, 12, 13 or 14 digits, got {len(text)}"
+        )
+    gtin14 = text.zfill(14)
+    if int(gtin14) == 0:
+        raise InvalidInput("invalid GTIN: it must not be zero")
+    expected = gs1_check_digit(gtin14[:-1])
+    if int(gtin14[-1]) != expected:
+        raise InvalidInput(
+            f"invalid GTIN {text}: wrong check digit {gtin14[-1]}, expected {expected} "
+            f"({text[:-1]}{expected})"
+        )
+    return gtin14
+
+
+def gtin_to_int(value: str | int) -> int:
+    """The `uint256` the contracts store for a GTIN (validated)."""
+    return int(normalize_gtin(value))
+
+
+def gtin_from_int(value: int) -> str:
+    """The 14-digit string of an on-chain GTIN number (not re-validated)."""
+    return str(value).zfill(14)
+
+
+def validate_gln(value: str | int | None) -> int:
+    """Validate a 13-digit GLN; None/""/0 mean "not given" and return 0."""
+    if value is None or value == "" or value == 0:
+        return 0
+    text = str(value).strip()
+    if not text.isdigit() or not text.isascii() or len(text) > 13:
+        raise InvalidInput(f"invalid GLN {value!r}: expected 13 digits")
+    text = text.zfill(13)
+    expected = gs1_check_digit(text[:-1])
+    if int(text[-1]) != expected:
+        raise InvalidInput(f"invalid GLN {text}: wrong check digit {text[-1]}, expected {expected}")
+    return int(text)
+
+
+#: GS1 AI encodable character set 82 (GS1 General Specifications, figure 7.11-1).
+GS1_CSET82 = frozenset(
+    "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+)
+MAX_LOT_LENGTH = 20
+
+
+def validate_lot(lot: str) -> str:
+    """Validate a lot/batch number (GS1 AI 10): 1–20 characters of GS1 character set 82."""
+    if not isinstance(lot, str) or not lot:
+        raise InvalidInput("invalid lot: it must not be empty (1–20 characters)")
+    if len(lot) > MAX_LOT_LENGTH:
+        raise InvalidInput(
+            f"invalid lot {lot!r}: {len(lot)} characters, at most {MAX_LOT_LENGTH} allowed"
+        )
+    bad = sorted({ch for ch in lot if ch not in GS1_CSET82})
+    if bad:
+        raise InvalidInput(
+            f"invalid lot {lot!r}: character(s) {''.join(bad)!r} are not in the GS1 "
+            "character set 82 (letters, digits and !\"%&'()*+,-./:;<=>?_)"
+        )
+    return lot
+
+
+def lot_to_bytes32(lot: str) -> bytes:
+    """The lot as the contracts store it: ASCII, left-aligned, zero-padded to 32 bytes."""
+    return validate_lot(lot).encode("ascii").ljust(32, b"\0")
+
+
+def lot_from_bytes32(value: bytes | str) -> str:
+    """Inverse of `lot_to_bytes32` (accepts bytes or a 0x hex string)."""
+    raw = _to_bytes(value)
+    if len(raw) != 32:
+        raise InvalidInput(f"invalid lot bytes32: expected 32 bytes, got {len(raw)}")
+    text = raw.rstrip(b"\0")
+    try:
+        return validate_lot(text.decode("ascii"))
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"invalid lot bytes32 {raw.hex()}: not ASCII") from exc
+
+
+def batch_id(gtin: str | int, lot: str) -> Hex32:
+    """`keccak256(abi.encode(uint256 gtin, bytes32 lot))`, the registry's batch id."""
+    return to_hex32(
+        keccak(abi_encode(["uint256", "bytes32"], [gtin_to_int(gtin), lot_to_bytes32(lot)]))
+    )
+
+
+# ----------------------------------------------------------------------------- GS1 Digital Link
+
+DIGITAL_LINK_HOST = "https://id.gs1.org"
+
+
+def digital_link(gtin: str | int, lot: str, host: str = DIGITAL_LINK_HOST) -> str:
+    """`https://id.gs1.org/01/{gtin14}/10/{lot}` (lot percent-encoded)."""
+    return f"{host.rstrip('/')}/01/{normalize_gtin(gtin)}/10/{quote(validate_lot(lot), safe='')}"
+
+
+_DL_PATH = re.compile(r"(?:^|/)01/(?P<gtin>\d{8,14})/10/(?P<lot>[^/?#]+)/?$")
+
+
+def parse_digital_link(uri: str) -> tuple[str, str]:
+    """Parse a GS1 Digital Link (any host) or its short form `01/{gtin}/10/{lot}`.
+
+    Returns (gtin14, lot), both validated.
+    """
+    text = uri.strip()
+    path = urlparse(text).path if "://" in text else text
+    match = _DL_PATH.search(path)
+    if not match:
+        raise InvalidInput(
+            f"not a GS1 Digital Link of a batch: {uri!r} "
+            "(expected https://id.gs1.org/01/<GTIN>/10/<lot> or 01/<GTIN>/10/<lot>)"
+        )
+    return normalize_gtin(match["gtin"]), validate_lot(unquote(match["lot"]))
+
+
+def gln_uri(gln: int) -> str:
+    return f"{DIGITAL_LINK_HOST}/414/{str(gln).zfill(13)}"
+
+
+# -------------------------------------------------------------------------------------- roles
+
+
+class Role(IntFlag):
+    """Participant roles, a `uint8` bitmask on chain."""
+
+    PRODUCER = 1
+    PROCESSOR = 2
+    CARRIER = 4
+    DISTRIBUTOR = 8
+    RETAILER = 16
+    CERTIFIER = 32
+
+    @classmethod
+    def parse(cls, value: str | int | Role | list[str] | tuple[str, ...]) -> Role:
+        """From a mask, `"producer,carrier"`, `"PRODUCER|CARRIER"` or a list of names."""
+        if isinstance(value, Role):
+            return value
+        if isinstance(value, int):
+            if value <= 0 or value & ~int(ALL_ROLES):
+                raise InvalidInput(f"invalid roles mask {value}: use bits 1..32 ({role_help()})")
+            return cls(value)
+        names = value if isinstance(value, list | tuple) else re.split(r"[,|+\s]+", value)
+        result = cls(0)
+        for name in (n.strip() for n in names):
+            if not name:
+                continue
+            try:
+                result |= cls[name.upper()]
+            except KeyError:
+                raise InvalidInput(f"unknown role {name!r}: choose from {role_help()}") from None
+        if not result:
+            raise InvalidInput(f"no role given: choose from {role_help()}")
+        return result
+
+    def names(self) -> list[str]:
+        return [r.name.lower() for r in Role if r & self and r.name]
+
+
+ALL_ROLES = Role(63)
+
+
+def role_help() -> str:
+    return ", ".join(r.name.lower() for r in Role if r.name)
+
+
+# ------------------------------------------------------------------------ CBV 2.0 vocabularies
+
+#: CBV 2.0 business steps: on-chain `uint8` code → name. 0 = not given. Codes are part of the
+#: on-chain record: append only, never renumber.
+BIZ_STEPS: dict[int, str] = dict(
+    enumerate(
+        [
+            "shipping",
+            "receiving",
+            "departing",
+            "arriving",
+            "storing",
+            "commissioning",
+            "transforming",
+            "inspecting",
+            "packing",
+            "unpacking",
+            "loading",
+            "unloading",
+            "holding",
+            "retail_selling",
+            "accepting",
+            "assembling",
+            "collecting",
+            "consigning",
+            "creating_class_instance",
+            "cycle_counting",
+            "decommissioning",
+            "destroying",
+            "disassembling",
+            "dispensing",
+            "encoding",
+            "entering_exiting",
+            "installing",
+            "killing",
+            "other",
+            "picking",
+            "removing",
+            "repackaging",
+            "repairing",
+            "replacing",
+            "reserving",
+            "sampling",
+            "sensor_reporting",
+            "staging_outbound",
+            "stock_taking",
+            "stocking",
+            "transporting",
+            "void_shipping",
+        ],
+        start=1,
+    )
+)
+
+#: CBV 2.0 dispositions: on-chain `uint8` code → name. 0 = not given. Append only.
+DISPOSITIONS: dict[int, str] = dict(
+    enumerate(
+        [
+            "in_transit",
+            "in_progress",
+            "active",
+            "recalled",
+            "damaged",
+            "conformant",
+            "non_conformant",
+            "sellable_accessible",
+            "expired",
+            "destroyed",
+            "returned",
+            "available",
+            "completeness_inferred",
+            "completeness_verified",
+            "container_closed",
+            "container_open",
+            "dispensed",
+            "disposed",
+            "encoded",
+            "inactive",
+            "mismatch_instance",
+            "mismatch_class",
+            "mismatch_quantity",
+            "needs_replacement",
+            "no_pedigree_match",
+            "non_sellable_other",
+            "partially_dispensed",
+            "reserved",
+            "retail_sold",
+            "sellable_not_accessible",
+            "stolen",
+            "unavailable",
+            "unknown",
+        ],
+        start=1,
+    )
+)
+BIZ_STEP_CODES = {name: code for code, name in BIZ_STEPS.items()}
+DISPOSITION_CODES = {name: code for code, name in DISPOSITIONS.items()}
+
+
+def _vocab_code(value: str | int | None, table: dict[int, str], kind: str) -> int:
+    if value is None or value == "" or value == 0:
+        return 0
+    if isinstance(value, int):
+        if value not in table:
+            raise InvalidInput(f"unknown {kind} code {value}: valid codes are 0..{max(table)}")
+        return value
+    text = value.strip()
+    if text.isdigit():
+        return _vocab_code(int(text), table, kind)
+    # accept bare names, CBV URIs (https://ref.gs1.org/cbv/BizStep-shipping) and URNs
+    name = re.split(r"[/:]", text)[-1]
+    name = name.split("-", 1)[1] if "-" in name else name
+    name = name.lower()
+    for code, known in table.items():
+        if known == name:
+            return code
+    raise InvalidInput(f"unknown {kind} {value!r}: choose from {', '.join(table.values())}")
+
+
+def biz_step_code(value: str | int | None) -> int:
+    """Code of a CBV business step given by name, CBV URI, URN or code (None/"" → 0)."""
+    return _vocab_code(value, BIZ_STEPS, "business step")
+
+
+def disposition_code(value: str | int | None) -> int:
+    """Code of a CBV disposition given by name, CBV URI, URN or code (None/"" → 0)."""
+    return _vocab_code(value, DISPOSITIONS, "disposition")
+
+
+def biz_step_name(code: int) -> str | None:
+    return BIZ_STEPS.get(code)
+
+
+def disposition_name(code: int) -> str | None:
+    return DISPOSITIONS.get(code)
+
+
+# -------------------------------------------------------------------------- units of measure
+
+#: UN/ECE Recommendation 20 codes the toolkit knows by name (others of 2–3 letters/digits pass).
+UOMS: dict[str, str] = {
+    "KGM": "kilogram",
+    "GRM": "gram",
+    "TNE": "tonne",
+    "LBR": "pound",
+    "LTR": "litre",
+    "MLT": "millilitre",
+    "MTQ": "cubic metre",
+    "MTR": "metre",
+    "MTK": "square metre",
+    "H87": "piece",
+    "EA": "each",
+    "C62": "one (unit)",
+    "PR": "pair",
+    "DZN": "dozen",
+}
+_UOM = re.compile(r"^[A-Z0-9]{2,3}$")
+
+
+def validate_uom(code: str) -> str:
+    text = code.strip().upper()
+    if not _UOM.match(text):
+        raise InvalidInput(
+            f"invalid unit of measure {code!r}: use a UN/ECE Rec 20 code such as KGM, LTR or H87"
+        )
+    return text
+
+
+def uom_to_bytes(code: str) -> bytes:
+    """The `bytes3` for a UoM code (2-letter codes are zero-padded on the right)."""
+    return validate_uom(code).encode("ascii").ljust(3, b"\0")
+
+
+def uom_from_bytes(value: bytes | str) -> str:
+    return _to_bytes(value).rstrip(b"\0").decode("ascii", errors="replace")
+
+
+# ------------------------------------------------------------------- addresses, DIDs, hashes
+
+
+def validate_address(value: str, what: str = "address", *, allow_zero: bool = False) -> str:
+    """Return the checksum form of `value`; reject malformed, bad-checksum and zero addresses."""
+    text = (value or "").strip()
+    if not is_hex_address(text):
+        raise InvalidInput(f"invalid {what} {value!r}: expected 0x followed by 40 hex digits")
+    if (
+        text[2:] != text[2:].lower()
+        and text[2:] != text[2:].upper()
+        and not is_checksum_address(text)
+    ):
+        raise InvalidInput(
+            f"invalid {what} {value!r}: bad checksum (mistyped?); expected "
+            f"{to_checksum_address(text)} if the digits are right"
+        )
+    checksum = to_checksum_address(text)
+    if not allow_zero and int(checksum, 16) == 0:
+        raise InvalidInput(f"invalid {what}: the zero address is not allowed")
+    return checksum
+
+
+def did_pkh(chain_id: int, address: str) -> str:
+    """`did:pkh:eip155:<chainId>:<address>` (CAIP-10 account id as a DID)."""
+    return f"did:pkh:eip155:{chain_id}:{validate_address(address)}"
+
+
+def keccak_hex(data: bytes) -> Hex32:
+    return to_hex32(keccak(data))
+
+
+def hash_file(path: str | Path) -> Hex32:
+    """Document hash used on chain: **keccak256** of the file's bytes (not SHA-256), as 0x hex.
+
+    keccak256 is what Solidity and every EVM tool compute natively, so anyone can re-check a
+    document hash on chain or with `cast keccak`.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read document {path}: {exc.strerror or exc}") from exc
+    return keccak_hex(data)
+
+
+def to_hex32(value: bytes | str | int) -> Hex32:
+    """Normalise a 32-byte value (bytes, 0x hex or int) to lower-case 0x hex."""
+    if isinstance(value, int):
+        return "0x" + value.to_bytes(32, "big").hex()
+    raw = _to_bytes(value)
+    if len(raw) != 32:
+        raise InvalidInput(f"expected 32 bytes, got {len(raw)}: {value!r}")
+    return "0x" + raw.hex()
+
+
+def text_to_bytes32(value: str | bytes | None) -> Hex32:
+    """For reasons, claims and other short codes: a 0x 32-byte hex passes through, any other
+    text of at most 32 UTF-8 bytes is stored left-aligned (like Solidity's `bytes32("...")`)."""
+    if value is None or value == "" or value == b"":
+        return ZERO32
+    if isinstance(value, bytes):
+        return to_hex32(value) if len(value) == 32 else text_to_bytes32(value.decode())
+    if re.fullmatch(r"0x[0-9a-fA-F]{64}", value):
+        return value.lower()
+    raw = value.encode("utf-8")
+    if len(raw) > 32:
+        raise InvalidInput(
+            f"text {value!r} is {len(raw)} bytes; at most 32 fit in a bytes32 "
+            "(or pass a 0x-prefixed 32-byte hash)"
+        )
+    return "0x" + raw.ljust(32, b"\0").hex()
+
+
+def bytes32_to_text(value: bytes | str) -> str:
+    """Show a bytes32: its text when it is left-aligned printable ASCII, else its hex."""
+    raw = _to_bytes(value)
+    text = raw.rstrip(b"\0")
+    if text and b"\0" not in text and all(32 <= b < 127 for b in text):
+        return text.decode("ascii")
+    return "0x" + raw.hex()
+
+
+def short_hex(value: bytes | str) -> str:
+    """0x12ab…cdef for logs and messages."""
+    text = value if isinstance(value, str) else "0x" + value.hex()
+    return text if len(text) <= 14 else f"{text[:6]}…{text[-4:]}"
+
+
+def address_subject(address: str) -> Hex32:
+    """An account as an attestation subject: `bytes32(uint256(uint160(account)))`."""
+    return to_hex32(int(validate_address(address), 16))
+
+
+def attestation_id(subject: str, claim: str, issuer: str, evidence: str) -> Hex32:
+    """`keccak256(abi.encode(subject, claim, issuer, evidence))`."""
+    return keccak_hex(
+        abi_encode(
+            ["bytes32", "bytes32", "address", "bytes32"],
+            [_to_bytes(subject), _to_bytes(claim), validate_address(issuer), _to_bytes(evidence)],
+        )
+    )
+
+
+def _to_bytes(value: bytes | str) -> bytes:
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    text = value[2:] if value.startswith(("0x", "0X")) else value
+    try:
+        return bytes.fromhex(text)
+    except ValueError as exc:
+        raise InvalidInput(f"invalid hex value {value!r}") from exc
+
+
+# ---------------------------------------------------------------------------------- records
+
+
+class BatchState(IntEnum):
+    NONE = 0
+    ACTIVE = 1
+    CONSUMED = 2
+
+
+FLAG_RECALLED = 1 << 2
+FLAG_PENDING_OWNERSHIP = 1 << 3
+FLAG_DELIVERY_CLAIMED = 1 << 4
+FLAG_MULTI_PARENT = 1 << 5
+
+
+@dataclass(frozen=True)
+class Participant:
+    """A registry participant (`getParticipant`). `id == 0` means not registered."""
+
+    address: str
+    id: int
+    roles: Role
+    active: bool
+    gln: int
+
+    @property
+    def registered(self) -> bool:
+        return self.id != 0
+
+    def has(self, role: Role) -> bool:
+        return bool(self.roles & role)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A batch's current state (`getBatch`); addresses are None when unset."""
+
+    batch_id: Hex32
+    state: BatchState
+    recalled: bool
+    flags: int
+    custodian: str | None
+    owner: str | None
+    pending_to: str | None
+    creator: str | None
+    gtin: str  # 14 digits ("00000000000000" for an unknown batch)
+    quantity: int
+    uom: str
+
+    @property
+    def exists(self) -> bool:
+        return self.state != BatchState.NONE
+
+    @property
+    def active(self) -> bool:
+        return self.state == BatchState.ACTIVE
+
+    @property
+    def pending_ownership(self) -> bool:
+        return bool(self.flags & FLAG_PENDING_OWNERSHIP)
+
+    @property
+    def delivery_claimed(self) -> bool:
+        return bool(self.flags & FLAG_DELIVERY_CLAIMED)
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """The registry's `Handoff` struct (also the EIP-712 message, plus nonce and deadline)."""
+
+    batch_id: Hex32
+    from_: str
+    to: str
+    location: int = 0
+    biz_step: int = 0
+    disposition: int = 0
+    transfer_ownership: bool = False
+    document: Hex32 = ZERO32
+
+    def to_tuple(self) -> tuple[Any, ...]:
+        return (
+            _to_bytes(self.batch_id),
+            self.from_,
+            self.to,
+            self.location,
+            self.biz_step,
+            self.disposition,
+            self.transfer_ownership,
+            _to_bytes(self.document),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "batchId": self.batch_id,
+            "from": self.from_,
+            "to": self.to,
+            "location": self.location,
+            "bizStep": self.biz_step,
+            "disposition": self.disposition,
+            "transferOwnership": self.transfer_ownership,
+            "document": self.document,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Handoff:
+        try:
+            return cls(
+                batch_id=to_hex32(data["batchId"]),
+                from_=validate_address(data["from"], "handoff sender"),
+                to=validate_address(data["to"], "handoff recipient"),
+                location=int(data["location"]),
+                biz_step=int(data["bizStep"]),
+                disposition=int(data["disposition"]),
+                transfer_ownership=bool(data["transferOwnership"]),
+                document=to_hex32(data["document"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidInput(f"malformed handoff: {exc!r}") from exc
+
+
+@dataclass(frozen=True)
+class Attestation:
+    """An attestation as issued (from `AttestationIssued`), with its revocation if any."""
+
+    attestation_id: Hex32
+    subject: Hex32
+    claim: Hex32
+    issuer: str
+    evidence: Hex32
+    valid_from: int
+    valid_until: int
+    issued_at: int = 0
+    revoked_at: int | None = None
+    revoke_reason: Hex32 | None = None
+
+    def valid_at(self, at: int) -> bool:
+        if not self.valid_from <= at <= self.valid_until:
+            return False
+        return self.revoked_at is None or self.revoked_at > at
+
+
+class AgreementStatus(IntEnum):
+    NONE = 0
+    PROPOSED = 1
+    ACCEPTED = 2
+    FUNDED = 3
+    SETTLED = 4
+    REFUNDED = 5
+    DISPUTED = 6
+    RESOLVED = 7
+    CANCELLED = 8
+
+    @property
+    def terminal(self) -> bool:
+        return self in (
+            AgreementStatus.SETTLED,
+            AgreementStatus.REFUNDED,
+            AgreementStatus.RESOLVED,
+            AgreementStatus.CANCELLED,
+        )
+
+
+TERMS_ABI_TYPE = (
+    "(address,address,address,address,uint256,uint256,bytes3,uint256,uint64,uint32,uint16,uint16,"
+    "uint32,bytes32[],bytes32,uint256)"
+)
+
+
+@dataclass(frozen=True)
+class AgreementTerms:
+    """Mirror of `ISupplyAgreements.Terms`. `token` is the zero address for native ETH."""
+
+    buyer: str
+    supplier: str
+    arbiter: str
+    gtin: str  # 14 digits
+    quantity: int
+    uom: str
+    price: int
+    delivery_deadline: int
+    token: str = ZERO_ADDRESS
+    grace_period: int = 0
+    penalty_bps_per_day: int = 0
+    penalty_cap_bps: int = 0
+    arbiter_timeout: int = 7 * 24 * 3600
+    required_claims: tuple[Hex32, ...] = ()
+    document: Hex32 = ZERO32
+    salt: int = 0
+
+    def to_tuple(self) -> tuple[Any, ...]:
+        """The ABI tuple web3 takes for a `Terms` argument."""
+        return (
+            self.buyer,
+            self.supplier,
+            self.arbiter,
+            self.token,
+            int(self.gtin),
+            self.quantity,
+            uom_to_bytes(self.uom),
+            self.price,
+            self.delivery_deadline,
+            self.grace_period,
+            self.penalty_bps_per_day,
+            self.penalty_cap_bps,
+            self.arbiter_timeout,
+            [_to_bytes(c) for c in self.required_claims],
+            _to_bytes(self.document),
+            self.salt,
+        )
+
+    @classmethod
+    def from_tuple(cls, value: Any) -> AgreementTerms:
+        """From a decoded `Terms` (tuple, list, or web3's AttributeDict/dict by field name)."""
+        if isinstance(value, dict) or hasattr(value, "keys"):
+            keys = (
+                "buyer",
+                "supplier",
+                "arbiter",
+                "token",
+                "gtin",
+                "quantity",
+                "uom",
+                "price",
+                "deliveryDeadline",
+                "gracePeriod",
+                "penaltyBpsPerDay",
+                "penaltyCapBps",
+                "arbiterTimeout",
+                "requiredClaims",
+                "document",
+                "salt",
+            )
+            value = tuple(value[k] for k in keys)
+        (
+            buyer,
+            supplier,
+            arbiter,
+            token,
+            gtin,
+            quantity,
+            uom,
+            price,
+            deadline,
+            grace,
+            bps,
+            cap,
+            timeout,
+            claims,
+            document,
+            salt,
+        ) = value
+        return cls(
+            buyer=to_checksum_address(buyer),
+            supplier=to_checksum_address(supplier),
+            arbiter=to_checksum_address(arbiter),
+            token=to_checksum_address(token),
+            gtin=gtin_from_int(int(gtin)),
+            quantity=int(quantity),
+            uom=uom_from_bytes(uom),
+            price=int(price),
+            delivery_deadline=int(deadline),
+            grace_period=int(grace),
+            penalty_bps_per_day=int(bps),
+            penalty_cap_bps=int(cap),
+            arbiter_timeout=int(timeout),
+            required_claims=tuple(to_hex32(c) for c in claims),
+            document=to_hex32(document),
+            salt=int(salt),
+        )
+
+    def terms_hash(self) -> Hex32:
+        """`keccak256(abi.encode(terms))`, what the contract stores."""
+        return keccak_hex(abi_encode([TERMS_ABI_TYPE], [self.to_tuple()]))
+
+    def penalty_for(self, days_late: int) -> int:
+        bps = min(days_late * self.penalty_bps_per_day, self.penalty_cap_bps)
+        return self.price * bps // 10_000
+
+    @property
+    def is_eth(self) -> bool:
+        return int(self.token, 16) == 0
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """An agreement: its id, terms (rebuilt from `AgreementProposed`) and current status."""
+
+    id: int
+    terms: AgreementTerms
+    status: AgreementStatus
+    proposer: str | None = None
+    disputed_at: int = 0
+    settled_at: int = 0
+
+
+@dataclass(frozen=True)
+class TxResult:
+    """Outcome of sending one transaction.
+
+    - `queued`: the endpoint was unreachable; the signed tx waits in the outbox (no receipt yet).
+    - `already_recorded`: the tx was found mined already (e.g. on outbox replay).
+    - `return_value`: what the call returned in the pre-flight (e.g. a new batch id), if anything.
+    """
+
+    tx_hash: str
+    block_number: int | None = None
+    gas_used: int | None = None
+    status: int | None = None
+    queued: bool = False
+    already_recorded: bool = False
+    description: str = ""
+    nonce: int | None = None
+    return_value: Any = None
+    receipt: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 1

@@ -1,0 +1,228 @@
+"""Transactor on Anvil: send, decoded reverts, nonces under a lock, pipelining, offline queueing."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from web3 import HTTPProvider, Web3
+
+from provenance.chain import Chain, dev_accounts
+from provenance.deploy import Deployment, deploy
+from provenance.exceptions import ChainError, NotFoundError, StateConflict, TransactionError
+from provenance.outbox import Outbox
+from provenance.registry import RegistryClient
+from provenance.transactions import Transactor
+from provenance.types import Role, batch_id, gs1_check_digit, lot_to_bytes32, uom_to_bytes
+from tests.conftest import free_port
+
+GTIN = "400638133393" + "1"
+
+
+@pytest.fixture(scope="module")
+def deployment(anvil_chain: Chain, tmp_path_factory: pytest.TempPathFactory) -> Deployment:
+    return deploy(anvil_chain, dev_accounts(1)[0], root=tmp_path_factory.mktemp("deploy"))
+
+
+@pytest.fixture
+def admin() -> LocalAccount:
+    return dev_accounts(1)[0]
+
+
+@pytest.fixture
+def producer(
+    anvil_chain: Chain, deployment: Deployment, admin: LocalAccount, snapshot: None, tmp_path: Path
+) -> LocalAccount:
+    account = dev_accounts(3)[2]
+    registry = RegistryClient(
+        anvil_chain, deployment.registry, Transactor(anvil_chain, admin, root=tmp_path)
+    )
+    registry.register_participant(account.address, Role.PRODUCER)
+    return account
+
+
+def contract(chain: Chain, deployment: Deployment) -> object:
+    return RegistryClient(chain, deployment.registry).contract
+
+
+def create_call(chain: Chain, deployment: Deployment, lot: str, qty: int = 10) -> object:
+    return RegistryClient(chain, deployment.registry).contract.functions.createBatch(
+        int(GTIN), lot_to_bytes32(lot), qty, uom_to_bytes("KGM"), b"\0" * 32
+    )
+
+
+def test_send_returns_receipt_fields_and_journals(
+    anvil_chain: Chain, deployment: Deployment, producer: LocalAccount, tmp_path: Path
+) -> None:
+    outbox = Outbox(tmp_path / "outbox")
+    tx = Transactor(anvil_chain, producer, outbox, root=tmp_path)
+    result = tx.send(create_call(anvil_chain, deployment, "L1"), description="create L1")
+    assert result.status == 1 and result.ok and not result.queued
+    assert result.gas_used and result.gas_used < 100_000
+    assert result.block_number == anvil_chain.w3.eth.block_number
+    [entry] = outbox.entries()
+    assert (entry.tx_hash, entry.status, entry.description) == (
+        result.tx_hash,
+        "confirmed",
+        "create L1",
+    )
+    assert entry.nonce == result.nonce
+
+
+def test_revert_is_decoded_before_anything_is_signed(
+    anvil_chain: Chain, deployment: Deployment, snapshot: None, tmp_path: Path
+) -> None:
+    stranger = dev_accounts(5)[4]
+    outbox = Outbox(tmp_path / "outbox")
+    before = anvil_chain.w3.eth.get_transaction_count(stranger.address)
+    tx = Transactor(anvil_chain, stranger, outbox, root=tmp_path)
+    with pytest.raises(NotFoundError, match="is not a registered participant") as info:
+        tx.send(create_call(anvil_chain, deployment, "L1"))
+    assert info.value.error_name == "RegistryUnknownParticipant"
+    assert outbox.entries() == []
+    assert anvil_chain.w3.eth.get_transaction_count(stranger.address) == before
+
+
+def test_mined_revert_is_replayed_and_decoded(
+    anvil_chain: Chain, deployment: Deployment, snapshot: None, tmp_path: Path
+) -> None:
+    stranger = dev_accounts(5)[4]
+    tx = Transactor(anvil_chain, stranger, root=tmp_path)
+    with pytest.raises(NotFoundError, match=r"transaction 0x[0-9a-f]{64} reverted: .*registered"):
+        tx.send(create_call(anvil_chain, deployment, "L1"), gas=200_000)  # no pre-flight
+
+
+def test_send_many_uses_consecutive_nonces(
+    anvil_chain: Chain, deployment: Deployment, producer: LocalAccount, tmp_path: Path
+) -> None:
+    tx = Transactor(anvil_chain, producer, root=tmp_path)
+    start = anvil_chain.w3.eth.get_transaction_count(producer.address)
+    results = tx.send_many([create_call(anvil_chain, deployment, f"B{i}") for i in range(5)])
+    assert [r.nonce for r in results] == list(range(start, start + 5))
+    assert all(r.status == 1 for r in results)
+    assert tx.send(create_call(anvil_chain, deployment, "after")).nonce == start + 5
+
+
+def test_concurrent_writers_of_one_key_never_share_a_nonce(
+    anvil_chain: Chain, deployment: Deployment, producer: LocalAccount, tmp_path: Path
+) -> None:
+    results: list[int] = []
+    errors: list[BaseException] = []
+
+    def worker(tag: str) -> None:
+        tx = Transactor(anvil_chain, producer, root=tmp_path)  # own lock object, same lock file
+        try:
+            for i in range(4):
+                nonce = tx.send(create_call(anvil_chain, deployment, f"{tag}{i}")).nonce
+                assert nonce is not None
+                results.append(nonce)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(set(results)) == 8
+
+
+def test_unreachable_endpoint_queues_in_the_outbox_and_flush_sends_it(
+    anvil_chain: Chain, deployment: Deployment, producer: LocalAccount, tmp_path: Path
+) -> None:
+    outbox = Outbox(tmp_path / "outbox")
+    online = Transactor(anvil_chain, producer, outbox, root=tmp_path)
+    online.send(create_call(anvil_chain, deployment, "first"))  # learns fees and gas
+    url = f"http://127.0.0.1:{free_port()}"
+    down = Chain(
+        w3=Web3(HTTPProvider(url, request_kwargs={"timeout": 2})),
+        rpc=url,
+        chain_id=anvil_chain.chain_id,
+    )
+    offline = Transactor(down, producer, outbox, root=tmp_path)
+    queued = offline.send(create_call(down, deployment, "offline"), description="queued")
+    assert queued.queued and queued.status is None
+    entry = outbox.get(queued.tx_hash)
+    assert entry.status == "pending" and entry.description == "queued"
+    report = outbox.flush(anvil_chain)
+    assert queued.tx_hash in report.resubmitted
+    receipt = anvil_chain.w3.eth.get_transaction_receipt(queued.tx_hash)
+    assert receipt["status"] == 1
+
+
+def test_unreachable_endpoint_without_outbox_raises(
+    anvil_chain: Chain, deployment: Deployment, tmp_path: Path
+) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    down = Chain(w3=Web3(HTTPProvider(url)), rpc=url, chain_id=anvil_chain.chain_id)
+    with pytest.raises(ChainError, match="cannot reach the chain at"):
+        Transactor(down, dev_accounts(1)[0], root=tmp_path).send(create_call(down, deployment, "x"))
+
+
+def test_stuck_transaction_is_reported_with_its_hash(
+    anvil_chain: Chain, deployment: Deployment, producer: LocalAccount, tmp_path: Path
+) -> None:
+    w3 = anvil_chain.w3
+    w3.provider.make_request("evm_setAutomine", [False])  # type: ignore[arg-type]
+    try:
+        tx = Transactor(anvil_chain, producer, root=tmp_path, receipt_timeout=0.3)
+        with pytest.raises(TransactionError, match="still pending after 0 s") as info:
+            tx.send(create_call(anvil_chain, deployment, "stuck"))
+        assert info.value.tx_hash and info.value.tx_hash in str(info.value)
+    finally:
+        w3.provider.make_request("evm_setAutomine", [True])  # type: ignore[arg-type]
+        w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+
+def test_gtin_constant_is_valid() -> None:
+    assert int(GTIN[-1]) == gs1_check_digit(GTIN[:-1])
+
+
+def test_send_many_raises_the_decoded_revert_after_all_receipts(
+    anvil_chain: Chain, deployment: Deployment, producer: LocalAccount, tmp_path: Path
+) -> None:
+    tx = Transactor(anvil_chain, producer, root=tmp_path)
+    calls = [
+        create_call(anvil_chain, deployment, "dup"),
+        create_call(anvil_chain, deployment, "dup"),
+    ]
+    with pytest.raises(StateConflict, match="already exists"):
+        tx.send_many(calls, gas=150_000)  # no pre-flight: the second one reverts on chain
+    batch = RegistryClient(anvil_chain, deployment.registry).get_batch(
+        RegistryClient(anvil_chain, deployment.registry)
+        .contract.functions.batchIdOf(int(GTIN), lot_to_bytes32("dup"))
+        .call()
+    )
+    assert batch.exists
+
+
+def test_reads_on_an_unreachable_endpoint_raise_chain_error(deployment: Deployment) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    down = Chain(w3=Web3(HTTPProvider(url)), rpc=url, chain_id=31337)
+    with pytest.raises(ChainError, match="cannot reach the chain at"):
+        RegistryClient(down, deployment.registry).get_participant(dev_accounts(1)[0].address)
+
+
+def test_transaction_lost_by_the_node_after_confirmation_is_resent_before_the_next(
+    anvil_chain: Chain, deployment: Deployment, producer: LocalAccount, tmp_path: Path
+) -> None:
+    outbox = Outbox(tmp_path / "outbox")
+    tx = Transactor(anvil_chain, producer, outbox, root=tmp_path)
+    w3 = anvil_chain.w3
+    before_loss = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    lost = tx.send(create_call(anvil_chain, deployment, "LOST"))
+    assert outbox.get(lost.tx_hash).status == "confirmed"
+    # The node forgets the mined transaction, as Anvil does when killed before saving its state.
+    w3.provider.make_request("evm_revert", [before_loss])  # type: ignore[arg-type]
+    assert anvil_chain.receipt_or_none(bytes.fromhex(lost.tx_hash[2:])) is None
+
+    later = tx.send(create_call(anvil_chain, deployment, "LATER"))
+
+    assert later.nonce == lost.nonce + 1  # the lost nonce was not reused for another transaction
+    registry = RegistryClient(anvil_chain, deployment.registry)
+    for lot in ("LOST", "LATER"):
+        assert registry.get_batch(batch_id(GTIN, lot)).exists
+    assert anvil_chain.receipt_or_none(bytes.fromhex(lost.tx_hash[2:])) is not None

@@ -1,0 +1,488 @@
+"""Event-sourced verification: the pure replay on synthetic events, then real histories on Anvil."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.contract import Contract
+
+from provenance.chain import Chain
+from provenance.compiler import load_artifact
+from provenance.deploy import Deployment, deploy
+from provenance.logs import Event
+from provenance.types import (
+    Role,
+    batch_id,
+    gs1_check_digit,
+    gtin_to_int,
+    hash_file,
+    lot_to_bytes32,
+    uom_to_bytes,
+)
+from provenance.verify import (
+    ERROR,
+    WARNING,
+    History,
+    Verdict,
+    analyze,
+    verify,
+)
+
+# ============================================================================ synthetic events
+
+P, C, R, X, K = ("0x" + c * 40 for c in "12345")  # producer, carrier, retailer, stranger, certifier
+ZERO32 = "0x" + "00" * 32
+DOC = "0x" + "d0" * 32
+GTIN = int("0950600013435" + str(gs1_check_digit("0950600013435")))
+B1 = "0x" + "b1" * 32
+B2 = "0x" + "b2" * 32
+B3 = "0x" + "b3" * 32
+LOT = "0x" + "4c4f5431".ljust(64, "0")  # "LOT1"
+KGM = "0x4b474d"
+
+
+class Log:
+    """Builds synthetic events with increasing (block, log index)."""
+
+    def __init__(self) -> None:
+        self.block = itertools.count(1)
+        self.events: list[Event] = []
+
+    def __call__(self, name: str, **args: Any) -> Log:
+        block = next(self.block)
+        args.setdefault("at", 1_000 + block)
+        self.events.append(Event(name, args, block, 0, f"0x{block:064x}"))
+        return self
+
+    def register(self, account: str, roles: Role) -> Log:
+        return self(
+            "ParticipantRegistered", account=account, id=1, roles=int(roles), gln=0,
+            metadataHash=ZERO32,
+        )  # fmt: skip
+
+    def create(self, batch: str = B1, creator: str = P, quantity: int = 100) -> Log:
+        return self(
+            "BatchCreated", batchId=batch, creator=creator, gtin=GTIN, lot=LOT,
+            quantity=quantity, uom=KGM, document=DOC,
+        )  # fmt: skip
+
+    def initiate(self, frm: str, to: str, batch: str = B1) -> Log:
+        return self(
+            "HandoffInitiated", batchId=batch, **{"from": frm}, to=to, location=0, bizStep=1,
+            disposition=1, transferOwnership=True, document=ZERO32,
+        )  # fmt: skip
+
+    def accept(self, frm: str, to: str, batch: str = B1) -> Log:
+        return self("HandoffAccepted", batchId=batch, **{"from": frm}, to=to)
+
+    def history(self, batch: str = B1, now: int = 10_000) -> History:
+        return History(batch_id=batch, events=tuple(self.events), now=now)
+
+
+def everyone() -> Log:
+    log = Log()
+    log.register(P, Role.PRODUCER).register(C, Role.CARRIER).register(R, Role.RETAILER)
+    return log.register(K, Role.CERTIFIER)
+
+
+def errors(report: Any) -> list[str]:
+    return [r.message for r in report.reasons if r.severity == ERROR]
+
+
+def test_clean_history_is_verified_with_a_full_timeline() -> None:
+    log = everyone().create().initiate(P, C).accept(P, C).initiate(C, R).accept(C, R)
+    report = analyze(log.history(), names={P: "Farm"})
+    assert report.verdict is Verdict.VERIFIED and report.exit_code == 0
+    assert [t.event for t in report.timeline] == [
+        "BatchCreated", "HandoffInitiated", "HandoffAccepted", "HandoffInitiated",
+        "HandoffAccepted",
+    ]  # fmt: skip
+    first = report.timeline[0]
+    assert first.actor is not None and first.actor.name == "Farm"
+    assert first.actor.roles == ("producer",)
+    assert report.timeline[1].biz_step == "shipping" and report.timeline[1].disposition
+    assert report.lineage.origin == "created" and report.lineage.quantity == 100
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda log: log.create().accept(P, C), "without a matching initiated handoff"),
+        (lambda log: log.create().initiate(C, R), "was not its custodian"),
+        (lambda log: log.create().initiate(P, C).accept(P, R), "without a matching initiated"),
+        (lambda log: log.create().initiate(P, C).initiate(P, R), "while one was pending"),
+        (lambda log: log.create(creator=C), "did not hold the producer role"),
+        (lambda log: log.create(creator=X), "not a registered participant"),
+        (
+            lambda log: (
+                log.create()("ParticipantSuspended", account=C, reason=ZERO32)
+                .initiate(P, C)
+                .accept(P, C)
+            ),
+            "was suspended at the handoff acceptance",
+        ),
+        (lambda log: log.initiate(P, C), "no creation event"),
+        (
+            lambda log: log.create()(
+                "BatchConsumed", batchId=B1, by=P, kind=1, loss=0, document=ZERO32
+            ).initiate(P, C),
+            "after it was consumed",
+        ),
+        (
+            lambda log: log.create()(
+                "AttestationIssued",
+                subject=B1,
+                claim=DOC,
+                issuer=C,
+                attestationId=DOC,
+                evidence=ZERO32,
+                validFrom=0,
+                validUntil=2**40,
+            ),
+            "did not hold the certifier role",
+        ),
+        (
+            lambda log: log.create()("BatchRecalled", batchId=B1, by=P, reason=ZERO32),
+            "batch 0xb1b1b1b1… was recalled",
+        ),
+    ],
+)
+def test_broken_histories_fail(build: Callable[[Log], Any], message: str) -> None:
+    log = everyone()
+    build(log)
+    report = analyze(log.history())
+    assert report.verdict is Verdict.FAILED and report.exit_code == 2
+    assert any(message in m for m in errors(report)), errors(report)
+
+
+def split(log: Log, parts: list[tuple[str, int]], loss: int, parent: str = B1) -> Log:
+    log("BatchConsumed", batchId=parent, by=P, kind=1, loss=loss, document=ZERO32)
+    for child, quantity in parts:
+        log("BatchSplit", childId=child, parentId=parent, lot=LOT, quantity=quantity)
+    return log
+
+
+def test_split_must_conserve_quantity() -> None:
+    good = split(everyone().create(), [(B2, 60), (B3, 30)], loss=10)
+    assert analyze(good.history(B2)).verdict is Verdict.VERIFIED
+    bad = split(everyone().create(), [(B2, 60), (B3, 30)], loss=5)
+    assert any("does not add up" in m for m in errors(analyze(bad.history(B2))))
+
+
+def test_split_child_inherits_custody_and_lineage() -> None:
+    log = split(everyone().create(), [(B2, 60), (B3, 40)], loss=0).initiate(P, C, B2)
+    log.accept(P, C, B2)
+    report = analyze(log.history(B2))
+    assert report.verdict is Verdict.VERIFIED, report.reasons
+    assert report.lineage.origin == "split" and report.lineage.quantity == 60
+    assert [p.batch_id for p in report.lineage.parents] == [B1]
+    assert report.lineage.gtin == str(GTIN).zfill(14)
+
+
+def test_recall_of_a_sibling_or_descendant_only_warns() -> None:
+    log = split(everyone().create(), [(B2, 50), (B3, 50)], loss=0)
+    log("BatchRecalled", batchId=B3, by=P, reason=ZERO32)
+    sibling = analyze(log.history(B2))
+    assert sibling.verdict is Verdict.WARNING and sibling.exit_code == 1
+    assert [(r.batch_id, r.relation) for r in sibling.recalls] == [(B3, "sibling")]
+    parent = analyze(log.history(B1))
+    assert [(r.batch_id, r.relation) for r in parent.recalls] == [(B3, "descendant")]
+    assert parent.verdict is Verdict.WARNING
+
+
+def test_suspension_after_the_fact_warns() -> None:
+    log = everyone().create().initiate(P, C).accept(P, C)
+    log("ParticipantSuspended", account=P, reason=ZERO32)
+    report = analyze(log.history())
+    assert report.verdict is Verdict.WARNING
+    assert any("suspended since" in r.message for r in report.reasons if r.severity == WARNING)
+
+
+def attest(log: Log, valid_until: int, revoked_at_block: bool = False) -> Log:
+    log(
+        "AttestationIssued", subject=B1, claim=DOC, issuer=K, attestationId="0x" + "aa" * 32,
+        evidence="0x" + "ee" * 32, validFrom=0, validUntil=valid_until,
+    )  # fmt: skip
+    if revoked_at_block:
+        log(
+            "AttestationRevoked", subject=B1, claim=DOC, issuer=K,
+            attestationId="0x" + "aa" * 32, reason=ZERO32,
+        )  # fmt: skip
+    return log
+
+
+@pytest.mark.parametrize(
+    ("valid_until", "revoke", "verdict", "at_use", "now"),
+    [
+        (10**9, False, Verdict.VERIFIED, True, True),
+        (1_004, False, Verdict.WARNING, False, False),  # expired before the batch was handed on
+        (5_000, False, Verdict.VERIFIED, True, False),  # expired since: info only
+        (10**9, True, Verdict.FAILED, False, False),  # revoked before use
+    ],
+)
+def test_attestation_validity_at_use_and_now(
+    valid_until: int, revoke: bool, verdict: Verdict, at_use: bool, now: bool
+) -> None:
+    log = attest(everyone().create(), valid_until, revoke)
+    log.initiate(P, C).accept(P, C)  # the batch is used (handed on) after the attestation
+    report = analyze(log.history(B1, now=10_000))
+    assert report.verdict is verdict, report.reasons
+    (view,) = report.attestations
+    assert (view.valid_at_use, view.valid_now) == (at_use, now)
+
+
+def test_documents_must_be_anchored() -> None:
+    log = everyone().create()
+    ok = analyze(log.history(), docs=[("invoice.pdf", DOC)])
+    assert ok.verdict is Verdict.VERIFIED and ok.documents[0].matched
+    bad = analyze(log.history(), docs=[("forged.pdf", "0x" + "99" * 32)])
+    assert bad.verdict is Verdict.FAILED
+    assert any("forged.pdf" in m and "not anchored" in m for m in errors(bad))
+
+
+def test_report_json_has_stable_keys() -> None:
+    report = analyze(everyone().create().history())
+    data = json.loads(report.to_json())
+    assert data["verdict"] == "VERIFIED" and data["exit_code"] == 0
+    assert set(data) == {
+        "agreement", "attestations", "batch_id", "checked_at", "documents", "exit_code",
+        "lineage", "reasons", "recalls", "stats", "timeline", "verdict",
+    }  # fmt: skip
+
+
+# ============================================================================ on Anvil
+
+ROLES = {
+    1: Role.PRODUCER,
+    2: Role.CARRIER,
+    3: Role.PROCESSOR,
+    4: Role.RETAILER,
+    5: Role.CERTIFIER,
+}
+
+
+@pytest.fixture(scope="module")
+def setup(
+    anvil_chain: Chain, accounts: list[LocalAccount]
+) -> Iterator[tuple[Deployment, Contract]]:
+    w3 = anvil_chain.w3
+    snap = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    deployment = deploy(anvil_chain, accounts[0], save=False)
+    registry = w3.eth.contract(
+        address=Web3.to_checksum_address(deployment.registry),
+        abi=load_artifact("ProvenanceRegistry").abi,
+    )
+    for index, role in ROLES.items():
+        send(registry.functions.registerParticipant(
+            accounts[index].address, int(role), 0, b"\x00" * 32), accounts[0].address)  # fmt: skip
+    yield deployment, registry
+    w3.provider.make_request("evm_revert", [snap])  # type: ignore[arg-type]
+
+
+def send(call: Any, sender: str) -> Any:
+    tx = call.transact({"from": sender, "gas": 1_000_000})  # explicit gas: no estimate round trip
+    receipt = call.w3.eth.wait_for_transaction_receipt(tx, poll_latency=0.002)
+    assert receipt["status"] == 1
+    return receipt
+
+
+_lots = itertools.count(1)
+
+
+class Scenario:
+    def __init__(self, chain: Chain, registry: Contract, accounts: list[LocalAccount]) -> None:
+        self.chain, self.r, self.a = chain, registry, accounts
+        self.gtin = gtin_to_int("09506000134352")
+
+    def addr(self, i: int) -> str:
+        return self.a[i].address
+
+    def create(self, quantity: int = 100, document: bytes = b"\x00" * 32) -> str:
+        lot = f"V{next(_lots)}-{id(self) % 10_000}"
+        send(
+            self.r.functions.createBatch(
+                self.gtin, lot_to_bytes32(lot), quantity, uom_to_bytes("KGM"), document
+            ),
+            self.addr(1),
+        )
+        return batch_id(self.gtin, lot)
+
+    def handoff(self, batch: str, frm: int, to: int, document: bytes = b"\x00" * 32) -> None:
+        h = (batch, self.addr(frm), self.addr(to), 0, 1, 1, True, document)
+        send(self.r.functions.initiateHandoff(h), self.addr(frm))
+        send(self.r.functions.acceptHandoff(batch), self.addr(to))
+
+    def split(self, batch: str, quantities: list[int], by: int = 1) -> list[str]:
+        lots = [f"S{next(_lots)}" for _ in quantities]
+        parts = [(lot_to_bytes32(lot), q) for lot, q in zip(lots, quantities, strict=True)]
+        send(self.r.functions.splitBatch(batch, parts, 0, b"\x00" * 32), self.addr(by))
+        return [batch_id(self.gtin, lot) for lot in lots]
+
+    def now(self) -> int:
+        return int(self.chain.w3.eth.get_block("latest")["timestamp"])
+
+
+@pytest.fixture
+def scenario(
+    setup: tuple[Deployment, Contract], anvil_chain: Chain, accounts: list[LocalAccount],
+    snapshot: None,
+) -> Scenario:  # fmt: skip
+    return Scenario(anvil_chain, setup[1], accounts)
+
+
+NAMES: dict[str, str] = {}
+
+
+@pytest.mark.anvil
+def test_happy_path_on_chain_is_verified_and_documents_match(
+    scenario: Scenario, setup: tuple[Deployment, Contract], tmp_path: Path
+) -> None:
+    doc = tmp_path / "harvest.pdf"
+    doc.write_bytes(b"harvest certificate 2026")
+    digest = bytes.fromhex(hash_file(doc)[2:])
+    batch = scenario.create(document=digest)
+    scenario.handoff(batch, 1, 2)
+    scenario.handoff(batch, 2, 4)
+    now = scenario.now()
+    send(
+        scenario.r.functions.attest(batch, b"\x01" * 32, b"\x02" * 32, 0, now + 10**6),
+        scenario.addr(5),
+    )
+    names = {scenario.addr(1): "Farm", scenario.addr(4): "Shop"}
+    report = verify(scenario.chain, setup[0], batch, docs=[doc], names=names)
+    assert report.verdict is Verdict.VERIFIED, report.reasons
+    assert [t.event for t in report.timeline].count("HandoffAccepted") == 2
+    assert report.timeline[-1].actor is not None and report.timeline[-1].actor.name == "Shop"
+    assert report.documents[0].matched and report.attestations[0].valid_now
+    assert report.stats.get_logs_calls >= 3 and report.stats.logs_fetched > 0
+
+    other = tmp_path / "forged.pdf"
+    other.write_bytes(b"something else")
+    failed = verify(scenario.chain, setup[0], batch, docs=[other])
+    assert failed.verdict is Verdict.FAILED
+
+
+@pytest.mark.anvil
+def test_recalled_ancestor_fails_and_recalled_child_warns(
+    scenario: Scenario, setup: tuple[Deployment, Contract]
+) -> None:
+    parent = scenario.create(100)
+    left, right = scenario.split(parent, [40, 60])
+    send(scenario.r.functions.recallBatch(right, b"\x07" * 32), scenario.addr(1))
+    warn = verify(scenario.chain, setup[0], left)
+    assert warn.verdict is Verdict.WARNING, warn.reasons
+    assert [(r.batch_id, r.relation) for r in warn.recalls] == [(right, "sibling")]
+    assert verify(scenario.chain, setup[0], parent).verdict is Verdict.WARNING
+
+    send(scenario.r.functions.recallBatch(parent, b"\x07" * 32), scenario.addr(1))
+    failed = verify(scenario.chain, setup[0], left)
+    assert failed.verdict is Verdict.FAILED
+    assert {r.relation for r in failed.recalls} == {"ancestor", "sibling"}
+    assert failed.lineage.parents[0].batch_id == parent
+    print(f"split child with recalled parent and sibling: {failed.stats}")
+
+
+@pytest.mark.anvil
+def test_suspended_after_acting_warns_on_chain(
+    scenario: Scenario, setup: tuple[Deployment, Contract]
+) -> None:
+    batch = scenario.create()
+    scenario.handoff(batch, 1, 2)
+    send(
+        scenario.r.functions.suspendParticipant(scenario.addr(2), b"\x01" * 32),
+        scenario.addr(0),
+    )
+    report = verify(scenario.chain, setup[0], batch)
+    assert report.verdict is Verdict.WARNING, report.reasons
+
+
+@pytest.mark.anvil
+def test_attestation_expired_before_use_warns_on_chain(
+    scenario: Scenario, setup: tuple[Deployment, Contract]
+) -> None:
+    batch = scenario.create()
+    now = scenario.now()
+    send(
+        scenario.r.functions.attest(batch, b"\x01" * 32, b"\x02" * 32, now, now + 100),
+        scenario.addr(5),
+    )
+    scenario.chain.w3.provider.make_request("evm_increaseTime", [1_000])  # type: ignore[arg-type]
+    scenario.handoff(batch, 1, 2)
+    report = verify(scenario.chain, setup[0], batch)
+    assert report.verdict is Verdict.WARNING, report.reasons
+    (view,) = report.attestations
+    assert not view.valid_at_use and not view.valid_now
+
+
+@pytest.mark.anvil
+def test_get_logs_calls_do_not_grow_with_the_number_of_events(
+    scenario: Scenario, setup: tuple[Deployment, Contract]
+) -> None:
+    counts = []
+    for handoffs in (10, 100):
+        batch = scenario.create()
+        for i in range(handoffs):
+            frm, to = (1, 2) if i % 2 == 0 else (2, 1)
+            scenario.handoff(batch, frm, to)
+        report = verify(scenario.chain, setup[0], batch)
+        assert report.verdict is Verdict.VERIFIED
+        assert len([t for t in report.timeline if t.event == "HandoffAccepted"]) == handoffs
+        counts.append((report.stats.get_logs_calls, report.stats.rpc_calls))
+    assert counts[0] == counts[1], counts
+    print(f"getLogs/RPC calls for 10 and 100 handoffs: {counts}")
+
+
+@pytest.mark.anvil
+def test_merge_lineage_and_conservation_on_chain(
+    scenario: Scenario, setup: tuple[Deployment, Contract]
+) -> None:
+    first, second = scenario.create(30), scenario.create(50)
+    lot = f"M{next(_lots)}"
+    send(scenario.r.functions.mergeBatches([first, second], lot_to_bytes32(lot), 5, b"\0" * 32),
+         scenario.addr(1))  # fmt: skip
+    merged = batch_id(scenario.gtin, lot)
+    report = verify(scenario.chain, setup[0], merged)
+    assert report.verdict is Verdict.VERIFIED, report.reasons
+    assert report.lineage.origin == "merge" and report.lineage.quantity == 75
+    assert {p.batch_id for p in report.lineage.parents} == {first, second}
+    assert report.stats.batches == 3
+    print(f"merge lineage of 3 batches: {report.stats}")
+
+
+@pytest.mark.anvil
+def test_agreement_that_paid_for_the_batch_is_reported(
+    scenario: Scenario, setup: tuple[Deployment, Contract], tmp_path: Path
+) -> None:
+    deployment = setup[0]
+    agreements = scenario.chain.w3.eth.contract(
+        address=Web3.to_checksum_address(deployment.agreements),
+        abi=load_artifact("SupplyAgreements").abi,
+    )
+    contract_text = tmp_path / "contract.txt"
+    contract_text.write_bytes(b"supply 100 KGM")
+    buyer, supplier = scenario.addr(4), scenario.addr(1)
+    terms = (
+        buyer, supplier, scenario.addr(6), "0x" + "00" * 20, scenario.gtin, 100,
+        uom_to_bytes("KGM"), 10**18, scenario.now() + 86_400, 3_600, 100, 1_000, 86_400, [],
+        bytes.fromhex(hash_file(contract_text)[2:]), 7,
+    )  # fmt: skip
+    send(agreements.functions.propose(terms), buyer)
+    agreement_id = agreements.functions.agreementCount().call()
+    send(agreements.functions.accept(agreement_id, terms), supplier)
+    tx = agreements.functions.fund(agreement_id, terms).transact({"from": buyer, "value": 10**18})
+    scenario.chain.w3.eth.wait_for_transaction_receipt(tx)
+    batch = scenario.create(100)
+    scenario.handoff(batch, 1, 4)
+    send(agreements.functions.claimDelivery(agreement_id, terms, batch, []), scenario.addr(7))
+    report = verify(scenario.chain, deployment, batch, docs=[contract_text])
+    assert report.verdict is Verdict.VERIFIED, report.reasons
+    assert report.agreement is not None and report.agreement.agreement_id == agreement_id
+    assert report.agreement.supplier_amount == 10**18 and report.agreement.buyer == buyer
+    assert "DeliveryClaimed" in [t.event for t in report.timeline]

@@ -1,0 +1,243 @@
+"""Throughput and verification benchmark on Anvil, measured as ratios within one run.
+
+    python scripts/benchmark.py                 # default sizes
+    python scripts/benchmark.py --quick         # smaller sizes, for a smoke run
+
+1. Handoffs/s through the library (RegistryClient + Transactor) vs a raw web3.py loop sending the
+   same transactions (build, sign, send, wait with the same receipt polling). Goal >= 0.9x.
+2. Bulk mode (initiateHandoffs / acceptHandoffs, 100 batches a transaction) vs single mode
+   (one initiate + one accept per batch, through the library). Goal >= 10x.
+3. `verify` wall time and RPC calls for one batch with 100, 1,000 and 10,000 events.
+   Goal: calls constant per batch, time roughly linear in events.
+
+Absolute numbers depend on the machine; the ratios are what to compare. Results are printed as a
+Markdown table (paste it into the README) and written to build/benchmark.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+
+from provenance import node
+from provenance.chain import Chain, connect, dev_accounts
+from provenance.deploy import Deployment, deploy
+from provenance.logs import count_calls
+from provenance.registry import RegistryClient
+from provenance.transactions import Transactor
+from provenance.types import Role, batch_id, lot_to_bytes32, uom_to_bytes
+from provenance.verify import verify
+
+ROOT = Path(__file__).resolve().parent.parent
+GTIN = 9521234543213
+ZERO = b"\0" * 32
+BULK_CHUNK = 100
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Bench:
+    def __init__(self, chain: Chain, deployment: Deployment, data: Path) -> None:
+        self.chain = chain
+        self.deployment = deployment
+        self.data = data
+        self.operator, self.farm, self.carrier = dev_accounts(3)
+        self._lots = 0
+
+    def client(self, account: LocalAccount) -> RegistryClient:
+        transactor = Transactor(self.chain, account, root=self.data)
+        return RegistryClient(self.chain, self.deployment.registry, transactor)
+
+    def setup_participants(self) -> None:
+        operator = self.client(self.operator)
+        operator.register_participant(self.farm.address, Role.PRODUCER)
+        operator.register_participant(self.carrier.address, Role.CARRIER)
+
+    def new_batches(self, count: int) -> list[str]:
+        """Create `count` batches held by the farm (pipelined: this is set-up, not measured)."""
+        farm = self.client(self.farm)
+        lots = [f"B{self._lots + i}" for i in range(count)]
+        self._lots += count
+        calls = [
+            farm.contract.functions.createBatch(
+                GTIN, lot_to_bytes32(lot), 10, uom_to_bytes("KGM"), ZERO
+            )
+            for lot in lots
+        ]
+        for start in range(0, len(calls), 200):
+            farm_tx = Transactor(self.chain, self.farm, root=self.data)
+            farm_tx.send_many(calls[start : start + 200], gas=120_000)
+        return [batch_id(GTIN, lot) for lot in lots]
+
+    # --- 1 and 2: throughput -------------------------------------------------------------
+
+    def library_single(self, batches: Sequence[str]) -> float:
+        farm, carrier = self.client(self.farm), self.client(self.carrier)
+        start = time.perf_counter()
+        for batch in batches:
+            farm.initiate_handoff(farm.make_handoff(batch, self.carrier.address))
+            carrier.accept_handoff(batch)
+        return len(batches) / (time.perf_counter() - start)
+
+    def raw_web3_single(self, batches: Sequence[str]) -> float:
+        w3 = self.chain.w3
+        contract = w3.eth.contract(
+            address=self.deployment.registry, abi=self.client(self.farm).contract.abi
+        )
+
+        def send(account: LocalAccount, call: Any) -> None:
+            nonce = w3.eth.get_transaction_count(account.address)
+            tx = call.build_transaction({"from": account.address, "nonce": nonce})
+            tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+            receipt = w3.eth.wait_for_transaction_receipt(
+                tx_hash, poll_latency=self.chain.poll_seconds
+            )
+            assert receipt["status"] == 1
+
+        start = time.perf_counter()
+        for batch in batches:
+            handoff = (batch, self.farm.address, self.carrier.address, 0, 0, 0, False, ZERO)
+            send(self.farm, contract.functions.initiateHandoff(handoff))
+            send(self.carrier, contract.functions.acceptHandoff(batch))
+        return len(batches) / (time.perf_counter() - start)
+
+    def library_bulk(self, batches: Sequence[str]) -> float:
+        farm, carrier = self.client(self.farm), self.client(self.carrier)
+        start = time.perf_counter()
+        for i in range(0, len(batches), BULK_CHUNK):
+            chunk = batches[i : i + BULK_CHUNK]
+            farm.initiate_handoffs(chunk, self.carrier.address)
+            carrier.accept_handoffs(chunk)
+        return len(batches) / (time.perf_counter() - start)
+
+    # --- 3: verification -----------------------------------------------------------------
+
+    def history(self, events: int) -> str:
+        """One batch handed back and forth until it has about `events` events (pipelined)."""
+        [batch] = self.new_batches(1)
+        w3 = self.chain.w3
+        contract = self.client(self.farm).contract
+        holder, other = self.farm, self.carrier
+        nonces = {a.address: w3.eth.get_transaction_count(a.address) for a in (holder, other)}
+        fees = {"maxFeePerGas": 2 * w3.eth.gas_price + 10**9, "maxPriorityFeePerGas": 10**9}
+        raw: list[bytes] = []
+
+        def sign(account: LocalAccount, call: Any, gas: int) -> None:
+            tx = call.build_transaction(
+                {"from": account.address, "nonce": nonces[account.address], "gas": gas, **fees}
+            )
+            nonces[account.address] += 1
+            raw.append(bytes(account.sign_transaction(tx).raw_transaction))
+
+        for _ in range(max(1, (events - 1) // 2)):  # 1 BatchCreated + 2 events per handoff
+            handoff = (batch, holder.address, other.address, 0, 0, 0, False, ZERO)
+            sign(holder, contract.functions.initiateHandoff(handoff), 120_000)
+            sign(other, contract.functions.acceptHandoff(batch), 120_000)
+            holder, other = other, holder
+        last = b""
+        for item in raw:  # Anvil automines each transaction on arrival, in order
+            last = bytes(w3.eth.send_raw_transaction(item))
+        self.chain.wait_for_receipt(last)
+        return batch
+
+    def verify_once(self, batch: str) -> tuple[float, int, int, str]:
+        with count_calls(self.chain) as counter:
+            start = time.perf_counter()
+            report = verify(self.chain, self.deployment, batch)
+            elapsed = time.perf_counter() - start
+        return elapsed, counter.total, counter.get_logs, report.verdict.value
+
+
+def timed(label: str, fn: Callable[[], Any]) -> Any:
+    print(f"  {label} …", flush=True)
+    return fn()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
+    args = parser.parse_args(argv)
+    single_n = 50 if args.quick else 200
+    bulk_n = 200 if args.quick else 2000
+    sizes = (100, 1000) if args.quick else (100, 1000, 10_000)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        info = node.start("anvil", free_port(), data, fresh=True)
+        try:
+            chain = connect(info.url)
+            bench = Bench(chain, deploy(chain, dev_accounts(1)[0], root=data), data)
+            bench.setup_participants()
+            print(f"Anvil {info.url}: {single_n} single handoffs per mode, {bulk_n} bulk")
+            lib = timed(
+                "library, single", lambda: bench.library_single(bench.new_batches(single_n))
+            )
+            raw = timed(
+                "raw web3.py, single", lambda: bench.raw_web3_single(bench.new_batches(single_n))
+            )
+            lib2 = timed(
+                "library, single (again)", lambda: bench.library_single(bench.new_batches(single_n))
+            )
+            bulk = timed("library, bulk", lambda: bench.library_bulk(bench.new_batches(bulk_n)))
+            lib_best = max(lib, lib2)
+            verify_rows = []
+            for size in sizes:
+                batch = timed(f"history of {size} events", lambda size=size: bench.history(size))
+                elapsed, calls, get_logs, verdict = bench.verify_once(batch)
+                verify_rows.append(
+                    {
+                        "events": size,
+                        "seconds": round(elapsed, 3),
+                        "rpc_calls": calls,
+                        "get_logs": get_logs,
+                        "verdict": verdict,
+                    }
+                )
+        finally:
+            node.stop(data)
+
+    results = {
+        "handoffs_per_s": {
+            "library": round(lib_best, 1),
+            "raw_web3": round(raw, 1),
+            "library_bulk": round(bulk, 1),
+        },
+        "library_vs_raw": round(lib_best / raw, 2),
+        "bulk_vs_single": round(bulk / lib_best, 1),
+        "verify": verify_rows,
+    }
+    out = ROOT / "build" / "benchmark.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print()
+    print("| measure | value | goal |")
+    print("|---|---:|---|")
+    print(f"| handoffs/s, library (initiate + accept, 2 tx) | {lib_best:.1f} | |")
+    print(f"| handoffs/s, raw web3.py loop, same transactions | {raw:.1f} | |")
+    print(f"| library / raw | {lib_best / raw:.2f}× | ≥ 0.9× |")
+    print(f"| handoffs/s, bulk ({BULK_CHUNK} per transaction) | {bulk:.1f} | |")
+    print(f"| bulk / single | {bulk / lib_best:.1f}× | ≥ 10× |")
+    print()
+    print("| events in history | verify seconds | RPC calls | eth_getLogs | verdict |")
+    print("|---:|---:|---:|---:|---|")
+    for row in verify_rows:
+        print(
+            f"| {row['events']:,} | {row['seconds']:.3f} | {row['rpc_calls']} | "
+            f"{row['get_logs']} | {row['verdict']} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

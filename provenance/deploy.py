@@ -67,6 +67,21 @@ def read_record(chain_id: int, root: Path | None = None) -> Deployment | None:
         ) from exc
 
 
+def find_record_for_rpc(rpc: str, root: Path | None = None) -> Deployment | None:
+    """The deployment record made through the endpoint `rpc` (its chain id is then known even
+    while that endpoint is down), or None. The most recent one wins if several match."""
+    wanted = rpc.rstrip("/")
+    found: list[Deployment] = []
+    for path in sorted((root or data_dir()).glob("deployments/*.json")):
+        try:
+            record = read_record(int(path.stem), root)
+        except (ValueError, ConfigError):
+            continue
+        if record is not None and record.rpc.rstrip("/") == wanted:
+            found.append(record)
+    return max(found, key=lambda r: r.deployed_at) if found else None
+
+
 def has_code(chain: Chain, address: str) -> bool:
     return len(chain.w3.eth.get_code(Web3.to_checksum_address(address))) > 0
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -100,10 +100,18 @@ def _quantity(value: int, what: str = "quantity", *, allow_zero: bool = False) -
 class RegistryClient:
     """Client of one deployed ProvenanceRegistry. `transactor` is needed for writes only."""
 
-    def __init__(self, chain: Chain, address: str, transactor: Transactor | None = None) -> None:
+    def __init__(
+        self,
+        chain: Chain,
+        address: str,
+        transactor: Transactor | None = None,
+        *,
+        deploy_block: int = 0,
+    ) -> None:
         self.chain = chain
         self.address = validate_address(address, "registry address")
         self.transactor = transactor
+        self.deploy_block = deploy_block  # where event scans start
         self.contract: Contract = chain.w3.eth.contract(
             address=to_checksum_address(self.address), abi=registry_abi()
         )
@@ -112,7 +120,7 @@ class RegistryClient:
     def from_deployment(
         cls, chain: Chain, deployment: Deployment, transactor: Transactor | None = None
     ) -> RegistryClient:
-        return cls(chain, deployment.registry, transactor)
+        return cls(chain, deployment.registry, transactor, deploy_block=deployment.deploy_block)
 
     # ------------------------------------------------------------------------------ reads
 
@@ -157,6 +165,54 @@ class RegistryClient:
             address=address, id=int(pid), roles=Role(int(roles)), active=bool(active), gln=int(gln)
         )
 
+    def list_participants(self) -> list[Participant]:
+        """Every registered participant in id order, rebuilt from the registry's events
+        (ParticipantRegistered/Updated/Suspended/Reinstated) in one log scan from the deploy
+        block: a constant number of RPC calls however many participants there are."""
+        from provenance.logs import EventDecoder, fetch_logs
+
+        decoder = EventDecoder(registry_abi())
+        names = (
+            "ParticipantRegistered",
+            "ParticipantUpdated",
+            "ParticipantSuspended",
+            "ParticipantReinstated",
+        )
+        try:
+            logs = fetch_logs(
+                self.chain, self.address, [[decoder.topic(n) for n in names]], self.deploy_block
+            )
+        except ChainError:
+            raise
+        except Exception as exc:
+            if is_connection_error(exc):
+                raise ChainError(
+                    f"cannot reach the chain at {self.chain.rpc}: {exc.__class__.__name__} "
+                    "(is the node running? `provenance node start`)"
+                ) from exc
+            raise
+        found: dict[str, Participant] = {}
+        for event in decoder.decode_all(logs):
+            address = to_checksum_address(event.args["account"])
+            current = found.get(address)
+            if event.name == "ParticipantRegistered":
+                found[address] = Participant(
+                    address=address,
+                    id=int(event.args["id"]),
+                    roles=Role(int(event.args["roles"])),
+                    active=True,
+                    gln=int(event.args["gln"]),
+                )
+            elif current is None:  # pragma: no cover - the contract registers before anything
+                continue
+            elif event.name == "ParticipantUpdated":
+                found[address] = replace(
+                    current, roles=Role(int(event.args["roles"])), gln=int(event.args["gln"])
+                )
+            else:
+                found[address] = replace(current, active=event.name == "ParticipantReinstated")
+        return sorted(found.values(), key=lambda p: p.id)
+
     def participant_at(self, pid: int) -> str | None:
         return _addr_or_none(self._read(self.contract.functions.participantAt(pid)))
 
@@ -192,6 +248,11 @@ class RegistryClient:
         return to_hex32(self._read(self.contract.functions.DOMAIN_SEPARATOR()))
 
     # ------------------------------------------------------------------------ pre-checks
+
+    def _offline(self, exc: ChainError) -> bool:
+        """Whether a failed pre-check read means "the endpoint is down" (then the write goes on
+        and its transaction is queued in the outbox) rather than a real error."""
+        return self.transactor is not None and is_connection_error(exc)
 
     def require_batch(self, batch: str) -> Batch:
         """The batch, or `NotFoundError` (same message as the contract's RegistryUnknownBatch)."""
@@ -285,9 +346,14 @@ class RegistryClient:
         lot_bytes = lot_to_bytes32(lot)
         bid = batch_id(gtin14, lot)
         _quantity(quantity)
-        existing = self.get_batch(bid)
-        if existing.exists:
-            raise expected_revert("RegistryBatchExists", batchId=short_hex(bid))
+        try:
+            existing = self.get_batch(bid)
+        except ChainError as exc:
+            if not self._offline(exc):
+                raise
+        else:
+            if existing.exists:
+                raise expected_revert("RegistryBatchExists", batchId=short_hex(bid))
         result = self._send(
             self.contract.functions.createBatch(
                 int(gtin14), lot_bytes, quantity, uom_to_bytes(uom), _b32(document)
@@ -322,20 +388,29 @@ class RegistryClient:
 
     def initiate_handoff(self, handoff: Handoff) -> TxResult:
         """Offer custody (see `make_handoff`); the recipient then accepts or rejects."""
-        self.require_batch(handoff.batch_id)
-        self.require_participant(handoff.to)
+        try:
+            self.require_batch(handoff.batch_id)
+            self.require_participant(handoff.to)
+        except ChainError as exc:
+            if not self._offline(exc):
+                raise
         return self._send(
             self.contract.functions.initiateHandoff(handoff.to_tuple()),
             f"hand off batch {short_hex(handoff.batch_id)} to {handoff.to}",
         )
 
     def accept_handoff(self, batch: str) -> TxResult:
-        info = self.require_batch(batch)
-        if info.pending_to is None:
-            raise expected_revert("RegistryNoPendingHandoff", batchId=short_hex(info.batch_id))
+        try:
+            info = self.require_batch(batch)
+        except ChainError as exc:
+            if not self._offline(exc):
+                raise
+        else:
+            if info.pending_to is None:
+                raise expected_revert("RegistryNoPendingHandoff", batchId=short_hex(info.batch_id))
         return self._send(
             self.contract.functions.acceptHandoff(_b32(batch)),
-            f"accept batch {short_hex(info.batch_id)}",
+            f"accept batch {short_hex(to_hex32(batch))}",
         )
 
     def reject_handoff(self, batch: str, reason: str = "") -> TxResult:
@@ -466,7 +541,7 @@ class RegistryClient:
         """Merge batches of one GTIN/uom/owner into a new lot; returns (child id, result)."""
         if len(parents) < 2:
             raise InvalidInput("a merge needs at least two batches")
-        first = self.require_batch(parents[0])
+        first = self.require_batch(parents[0])  # its GTIN names the child: needs the chain
         child = batch_id(first.gtin, lot)
         result = self._send(
             self.contract.functions.mergeBatches(
@@ -554,10 +629,14 @@ class RegistryClient:
     # recalls
 
     def recall_batch(self, batch: str, reason: str = "") -> TxResult:
-        info = self.require_batch(batch)
+        try:
+            self.require_batch(batch)
+        except ChainError as exc:
+            if not self._offline(exc):
+                raise
         return self._send(
             self.contract.functions.recallBatch(_b32(batch), _b32(text_to_bytes32(reason))),
-            f"recall batch {short_hex(info.batch_id)}",
+            f"recall batch {short_hex(to_hex32(batch))}",
         )
 
 

@@ -7,7 +7,8 @@ what the chain recorded. Two halves:
   and width of the lineage, never to the number of events or blocks: one query per lineage level
   (the batch ids of a level are OR-ed in topic 1), one for the children of the lineage, one per
   level of descendants, one for recalls of related batches, one for the participants involved,
-  one or two for the agreement. Each may be split into block-range chunks by `logs.fetch_logs`.
+  one for the agreements that paid for any batch of the lineage (batch ids OR-ed in topic 2) and
+  one for their terms. Each may be split into block-range chunks by `logs.fetch_logs`.
 - `analyze` (pure) replays the decoded events and applies the checks below; unit tests feed it
   synthetic event lists.
 
@@ -33,6 +34,8 @@ Everything else is ``info`` (a pending handoff, an attestation expired since its
 
 "Time of use" of a batch is the time it last changed hands (creation, accepted handoff or
 consumption); for the verified batch, the time its delivery was settled if an agreement paid for it.
+Agreements are reported for every batch of the lineage (`Report.agreements`): an ancestor's
+delivery settled by an agreement is part of the product's story.
 Validity "now" is reported too (`AttestationView.valid_now`); expiry since the use is only info.
 """
 
@@ -197,6 +200,7 @@ class AgreementView:
     price: int | None = None
     token: str | None = None
     document: str | None = None
+    batch_id: str = ""  # the batch whose delivery it paid for (the verified one or an ancestor)
 
 
 @dataclass(frozen=True)
@@ -237,6 +241,9 @@ class Report:
     documents: tuple[DocumentCheck, ...]
     stats: Stats
     checked_at: int
+    #: Every agreement that paid for the delivery of a batch of the lineage (this batch or an
+    #: ancestor), in chain order; `agreement` is the one for this batch itself, if any.
+    agreements: tuple[AgreementView, ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -346,15 +353,21 @@ def collect(
         logs(registry, [participant_topics, chunk])
     registry_events = decoder.decode_all(raw)
 
-    # 5. The agreement that paid for the batch, and its terms.
+    # 5. The agreements that paid for any batch of the lineage (topic 2 = batch id, OR-ed),
+    #    and their terms.
     agreement_events: list[Event] = []
     agreements = getattr(deployment, "agreements", None)
     if agreements:
-        settled = logs(agreements, [decoder.topic("DeliverySettled"), None, target])
+        settled_topic = decoder.topic("DeliverySettled")
+        settled = [
+            event
+            for chunk in _chunks(lineage)
+            for event in logs(agreements, [settled_topic, None, chunk])
+        ]
         agreement_events.extend(settled)
-        ids = [to_hex32(int(e.args["id"])) for e in settled]
-        if ids:
-            agreement_events.extend(logs(agreements, [decoder.topic("AgreementProposed"), ids]))
+        ids = sorted({to_hex32(int(e.args["id"])) for e in settled})
+        for chunk in _chunks(ids):
+            agreement_events.extend(logs(agreements, [decoder.topic("AgreementProposed"), chunk]))
     history = History(
         batch_id=target,
         events=tuple(e for e in registry_events if e.address.lower() != str(agreements).lower()),
@@ -837,8 +850,9 @@ class _Analysis:
                 if e.name == "AttestationRevoked"
             }
             use = self.use_time.get(batch, self.h.now)
+            paid = [e for e in settled if to_hex32(e.args["batchId"]) == batch]
             if batch == self.target:
-                use = int(settled[-1].args["at"]) if settled else use
+                use = int(paid[-1].args["at"]) if paid else use
             for event in issued:
                 args = event.args
                 issuer = str(args["issuer"])
@@ -920,12 +934,18 @@ class _Analysis:
                     f"{state.suspended_at} (after its part in this history)",
                 )
 
-    def agreement(self) -> AgreementView | None:
-        settled = [e for e in self.h.agreement_events if e.name == "DeliverySettled"]
-        if not settled:
-            return None
-        event = settled[-1]
+    def agreements(self, lineage: Sequence[str]) -> list[AgreementView]:
+        """One view per delivery settled for a batch of the lineage, in chain order."""
+        members = set(lineage)
+        settled = sorted(
+            (e for e in self.h.agreement_events if e.name == "DeliverySettled"),
+            key=lambda e: e.key,
+        )
+        return [self._agreement_view(e) for e in settled if to_hex32(e.args["batchId"]) in members]
+
+    def _agreement_view(self, event: Event) -> AgreementView:
         agreement_id = int(event.args["id"])
+        batch = to_hex32(event.args["batchId"])
         proposed = next(
             (
                 e
@@ -937,7 +957,8 @@ class _Analysis:
         terms: Mapping[str, Any] = proposed.args["terms"] if proposed else {}
         if terms.get("document"):
             self.anchor(terms["document"], f"terms of agreement {agreement_id}")
-        self.add(INFO, f"delivery settled agreement {agreement_id}")
+        where = "" if batch == self.target else f" (ancestor batch {self.short(batch)})"
+        self.add(INFO, f"delivery settled agreement {agreement_id}{where}")
         return AgreementView(
             agreement_id=agreement_id,
             supplier_amount=int(event.args["supplierAmount"]),
@@ -949,6 +970,7 @@ class _Analysis:
             price=int(terms["price"]) if "price" in terms else None,
             token=terms.get("token"),
             document=terms.get("document"),
+            batch_id=batch,
         )
 
     def check_documents(self) -> list[DocumentCheck]:
@@ -975,7 +997,8 @@ class _Analysis:
         attestations = self.check_attestations(lineage)
         recalls = self.check_recalls(lineage)
         self.check_suspended_now()
-        agreement = self.agreement()
+        paid = self.agreements(lineage)
+        agreement = next((a for a in reversed(paid) if a.batch_id == self.target), None)
         documents = self.check_documents()
         severities = {r.severity for r in self.reasons}
         verdict = (
@@ -999,6 +1022,7 @@ class _Analysis:
             documents=tuple(documents),
             stats=Stats(batches=len(lineage)),
             checked_at=self.h.now,
+            agreements=tuple(paid),
         )
 
 

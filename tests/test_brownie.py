@@ -48,7 +48,7 @@ def port_8545_free() -> None:
 
 
 def test_brownie_compile() -> None:
-    out = brownie("compile").stdout
+    out = brownie("compile", "--all").stdout
     assert "ProvenanceRegistry" in out and "SupplyAgreements" in out
 
 

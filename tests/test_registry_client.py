@@ -219,3 +219,35 @@ def test_attest_revoke_and_recall(env: Env) -> None:
     assert producer.get_batch(bid).recalled
     with pytest.raises(StateConflict, match="recalled"):
         producer.initiate_handoff(producer.make_handoff(bid, CARRIER.address))
+
+
+def test_list_participants_rebuilt_from_events_matches_contract_state(env: Env) -> None:
+    admin = env.client(ADMIN)
+    admin.suspend_participant(CARRIER.address, "audit")
+    admin.update_participant(RETAILER.address, "retailer,distributor", gln="4012345000009")
+    admin.suspend_participant(CERTIFIER.address, "audit")
+    admin.reinstate_participant(CERTIFIER.address)
+    reader = env.client()
+    listed = reader.list_participants()
+    assert [p.address for p in listed] == [
+        PRODUCER.address,
+        CARRIER.address,
+        RETAILER.address,
+        CERTIFIER.address,
+    ]
+    assert listed == [reader.get_participant(p.address) for p in listed]
+    assert [p.active for p in listed] == [True, False, True, True]
+
+
+def test_list_participants_rpc_calls_do_not_grow_with_participants(env: Env) -> None:
+    from provenance.logs import count_calls
+
+    reader = env.client()
+    with count_calls(env.chain) as few:
+        assert len(reader.list_participants()) == 4
+    env.client(ADMIN).register_participant(STRANGER.address, Role.RETAILER)
+    for account in dev_accounts(10)[6:]:
+        env.client(ADMIN).register_participant(account.address, Role.CARRIER)
+    with count_calls(env.chain) as many:
+        assert len(reader.list_participants()) == 9
+    assert many.total == few.total <= 2

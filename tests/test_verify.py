@@ -252,7 +252,8 @@ def test_report_json_has_stable_keys() -> None:
     data = json.loads(report.to_json())
     assert data["verdict"] == "VERIFIED" and data["exit_code"] == 0
     assert set(data) == {
-        "agreement", "attestations", "batch_id", "checked_at", "documents", "exit_code",
+        "agreement", "agreements", "attestations", "batch_id", "checked_at", "documents",
+        "exit_code",
         "lineage", "reasons", "recalls", "stats", "timeline", "verdict",
     }  # fmt: skip
 
@@ -486,3 +487,61 @@ def test_agreement_that_paid_for_the_batch_is_reported(
     assert report.agreement is not None and report.agreement.agreement_id == agreement_id
     assert report.agreement.supplier_amount == 10**18 and report.agreement.buyer == buyer
     assert "DeliveryClaimed" in [t.event for t in report.timeline]
+
+
+def _settle_delivery(scenario: Scenario, deployment: Deployment, batch: str) -> int:
+    """Agreement buyer 4 / supplier 1 over `batch`, funded and settled by the carrier (7)."""
+    agreements = scenario.chain.w3.eth.contract(
+        address=Web3.to_checksum_address(deployment.agreements),
+        abi=load_artifact("SupplyAgreements").abi,
+    )
+    buyer, supplier = scenario.addr(4), scenario.addr(1)
+    terms = (
+        buyer, supplier, scenario.addr(6), "0x" + "00" * 20, scenario.gtin, 100,
+        uom_to_bytes("KGM"), 10**18, scenario.now() + 86_400, 3_600, 100, 1_000, 86_400, [],
+        b"\0" * 32, 7,
+    )  # fmt: skip
+    send(agreements.functions.propose(terms), buyer)
+    agreement_id = int(agreements.functions.agreementCount().call())
+    send(agreements.functions.accept(agreement_id, terms), supplier)
+    tx = agreements.functions.fund(agreement_id, terms).transact({"from": buyer, "value": 10**18})
+    scenario.chain.w3.eth.wait_for_transaction_receipt(tx)
+    scenario.handoff(batch, 1, 4)
+    send(agreements.functions.claimDelivery(agreement_id, terms, batch, []), scenario.addr(7))
+    return agreement_id
+
+
+@pytest.mark.anvil
+def test_agreement_that_paid_for_an_ancestor_is_reported_per_batch(
+    scenario: Scenario, setup: tuple[Deployment, Contract]
+) -> None:
+    deployment = setup[0]
+    parent = scenario.create(100)
+    agreement_id = _settle_delivery(scenario, deployment, parent)
+    child, _other = scenario.split(parent, [60, 40], by=4)
+    report = verify(scenario.chain, deployment, child)
+    assert report.verdict is Verdict.VERIFIED, report.reasons
+    assert report.agreement is None  # nothing paid for the child itself
+    (paid,) = report.agreements
+    assert paid.batch_id == parent and paid.agreement_id == agreement_id
+    assert paid.supplier == scenario.addr(1) and paid.supplier_amount == 10**18
+    assert report.to_dict()["agreements"][0]["batch_id"] == parent
+
+
+@pytest.mark.anvil
+def test_agreement_lookup_calls_do_not_grow_with_the_number_of_events(
+    scenario: Scenario, setup: tuple[Deployment, Contract]
+) -> None:
+    deployment = setup[0]
+    parent = scenario.create(100)
+    _settle_delivery(scenario, deployment, parent)
+    child, _other = scenario.split(parent, [60, 40], by=4)
+    counts = []
+    for handoffs in (2, 40):
+        for i in range(handoffs):
+            frm, to = (4, 2) if i % 2 == 0 else (2, 4)
+            scenario.handoff(child, frm, to)
+        report = verify(scenario.chain, deployment, child)
+        assert len(report.agreements) == 1
+        counts.append((report.stats.get_logs_calls, report.stats.rpc_calls))
+    assert counts[0] == counts[1], counts

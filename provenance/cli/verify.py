@@ -1,0 +1,308 @@
+"""Customer command: `verify` a product's whole story from the chain's event log (no key)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.markup import escape
+from rich.tree import Tree
+
+from provenance.cli._common import (
+    CONTEXT_SETTINGS,
+    CliError,
+    Env,
+    console,
+    format_eth,
+    format_time,
+    one_line,
+    parse_batch_ref,
+    pass_env,
+    table,
+)
+from provenance.exceptions import ProvenanceError
+
+EXIT_ERROR = 3
+EXIT_USAGE = 4
+VERDICT_STYLE = {"VERIFIED": "bold green", "WARNING": "bold yellow", "FAILED": "bold red"}
+
+
+class VerifyCommand(click.Command):
+    """`verify` exits with the verdict, so usage errors get their own code (4, not click's 2)."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:
+            exc.exit_code = EXIT_USAGE  # type: ignore[misc]
+            raise
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            exc.exit_code = EXIT_USAGE  # type: ignore[misc]
+            raise
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            root = ctx.find_root().obj
+            if isinstance(root, Env) and root.debug:
+                raise
+            message = one_line(str(exc))
+            if not isinstance(exc, ProvenanceError):
+                message = f"unexpected {type(exc).__name__}: {message} (rerun with --debug)"
+            raise CliError(message, EXIT_ERROR) from exc
+
+
+def _who(actor: Any, fallback: str | None = None) -> str:
+    if actor is None:
+        return fallback or "-"
+    label = actor.name or actor.address
+    roles = f" ({', '.join(r.lower() for r in actor.roles)})" if actor.roles else ""
+    flag = "" if actor.active else " [suspended]"
+    return f"{label}{roles}{flag}"
+
+
+EVENT_LABELS = {
+    "BatchCreated": "created",
+    "HandoffInitiated": "handed off",
+    "HandoffAccepted": "accepted",
+    "HandoffRejected": "rejected",
+    "HandoffCancelled": "cancelled handoff",
+    "BatchConsumed": "consumed",
+    "BatchSplit": "split off",
+    "BatchDerived": "derived",
+    "BatchRecalled": "RECALLED",
+    "DeliveryClaimed": "delivery claimed (agreement paid)",
+    "AttestationIssued": "attested",
+    "AttestationRevoked": "attestation revoked",
+}
+
+
+def _text(value: str) -> str:
+    from provenance.types import bytes32_to_text
+
+    try:
+        return bytes32_to_text(value)
+    except Exception:
+        return value
+
+
+def _names(report: Any) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for entry in report.timeline:
+        for actor in (entry.actor, entry.counterparty):
+            if actor is not None and actor.name:
+                found[actor.address] = actor.name
+    return found
+
+
+def _who_address(address: str | None, names: dict[str, str]) -> str:
+    if not address:
+        return "?"
+    return names.get(address, address)
+
+
+def _short(batch: str, labels: dict[str, str]) -> str:
+    return labels.get(batch) or f"{batch[:10]}…"
+
+
+def _lineage_tree(node: Any, tree: Tree, labels: dict[str, str]) -> None:
+    for parent in node.parents:
+        branch = tree.add(_node_label(parent))
+        _lineage_tree(parent, branch, labels)
+
+
+def _node_label(node: Any) -> str:
+    name = f"{node.gtin}/{node.lot}" if node.gtin and node.lot else node.batch_id
+    qty = f" {node.quantity} {node.uom}" if node.quantity is not None else ""
+    recalled = " [bold red]RECALLED[/]" if node.recalled else ""
+    return f"{name}{qty} — {node.origin}{recalled} [dim]{node.batch_id[:10]}…[/]"
+
+
+def _labels(node: Any, out: dict[str, str]) -> dict[str, str]:
+    if node.gtin and node.lot:
+        out[node.batch_id] = f"{node.lot}"
+    for parent in node.parents:
+        _labels(parent, out)
+    return out
+
+
+def render(report: Any) -> None:
+    """Print a verification report for a person (what `provenance verify` shows)."""
+    from provenance.types import BIZ_STEPS  # noqa: F401 - keeps the import graph obvious
+
+    verdict = report.verdict.value
+    console.print(f"[{VERDICT_STYLE[verdict]}]{verdict}[/]  batch {report.batch_id}")
+    for reason in report.reasons:
+        mark = {"error": "✗", "warning": "!", "info": "·"}.get(reason.severity, "·")
+        console.print(f"  {mark} {reason.severity}: {escape(reason.message)}")
+    labels = _labels(report.lineage, {})
+
+    names = _names(report)
+    console.print("\n[bold]Custody timeline[/] (who, role, when, where, documents)")
+    for entry in report.timeline:
+        step = "/".join(x for x in (entry.biz_step, entry.disposition) if x)
+        other = f" → {_who(entry.counterparty)}" if entry.counterparty is not None else ""
+        if entry.event == "HandoffAccepted" and entry.counterparty is not None:
+            other = f" ← from {_who(entry.counterparty)}"
+        where = f" at GLN {entry.location}" if entry.location else ""
+        console.print(
+            f"  {format_time(entry.at)}  [bold]{_short(entry.batch_id, labels)}[/]  "
+            f"{EVENT_LABELS.get(entry.event, entry.event)}  by {_who(entry.actor)}{other}"
+            f"{where}{f'  ({escape(step)})' if step else ''}"
+        )
+        for doc in entry.documents:
+            console.print(f"      document {doc}")
+    console.print("\n[bold]Lineage[/] (back to the origin batches)")
+    tree = Tree(_node_label(report.lineage))
+    _lineage_tree(report.lineage, tree, labels)
+    console.print(tree)
+
+    console.print("\n[bold]Attestations[/]")
+    if report.attestations:
+        atts = table("subject", "claim", "issuer", "valid", "at use", "now")
+        for a in report.attestations:
+            atts.add_row(
+                _short(a.subject, labels),
+                _text(a.claim),
+                _who(a.issuer),
+                f"{format_time(a.valid_from)} → {format_time(a.valid_until)}"
+                + (f" (revoked {format_time(a.revoked_at)})" if a.revoked_at else ""),
+                "valid" if a.valid_at_use else "INVALID",
+                "valid" if a.valid_now else "not valid",
+            )
+        console.print(atts)
+    else:
+        console.print("  none")
+
+    console.print("\n[bold]Recalls[/] (this batch, ancestors, siblings, descendants)")
+    if report.recalls:
+        for r in report.recalls:
+            console.print(
+                f"  [bold red]{r.relation}[/]: {_short(r.batch_id, labels)} recalled by "
+                f"{names.get(r.by, r.by)} at {format_time(r.at)}: {escape(_text(r.reason))}"
+            )
+    else:
+        console.print("  none: neither this batch nor any ancestor is recalled")
+
+    console.print("\n[bold]Agreements[/] (deliveries of this batch or an ancestor)")
+    if not report.agreements:
+        console.print("  no agreement paid for a delivery in this history")
+    for a in report.agreements:
+        price = f" of {format_eth(a.price)}" if a.price is not None else ""
+        console.print(
+            f"  {_short(a.batch_id, labels)}: paid by agreement #{a.agreement_id}{price} "
+            f"(supplier {_who_address(a.supplier, names)}, late {a.days_late} day(s), penalty "
+            f"{format_eth(a.buyer_amount)} back to buyer {_who_address(a.buyer, names)}; "
+            f"supplier received {format_eth(a.supplier_amount)}), settled "
+            f"{format_time(a.settled_at)}"
+        )
+    if report.documents:
+        console.print("\n[bold]Documents[/]")
+        for d in report.documents:
+            where = ", ".join(d.matched) if d.matched else "NOT anchored in this history"
+            console.print(f"  {d.label}: {d.hash[:14]}… {where}")
+    s = report.stats
+    console.print(
+        f"\n[dim]{s.batches} batch(es), {s.logs_fetched} events, {s.rpc_calls} RPC calls "
+        f"({s.get_logs_calls} eth_getLogs)[/]"
+    )
+    console.print(f"[{VERDICT_STYLE[verdict]}]{verdict}[/]")
+
+
+def keystore_names() -> dict[str, str]:
+    try:
+        from provenance.accounts import Keystore
+
+        return {info.address: info.name for info in Keystore().list()}
+    except Exception:  # keystore names are a nicety; never fail verification over them
+        return {}
+
+
+@click.command(
+    cls=VerifyCommand,
+    context_settings=CONTEXT_SETTINGS,
+    short_help="Verify a product's whole story (exit code = verdict).",
+)
+@click.argument("batch_ref", metavar="BATCH", required=False)
+@click.option("--gtin", help="GTIN of the product (with --lot, instead of BATCH).")
+@click.option("--lot", help="Lot of the product (with --gtin).")
+@click.option(
+    "--doc",
+    "docs",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Check that this file's hash is anchored in the history (repeatable).",
+)
+@click.option(
+    "--name",
+    "names",
+    multiple=True,
+    metavar="ADDRESS=NAME",
+    help="Show NAME for ADDRESS (keystore names are used automatically).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@pass_env
+def verify(
+    env: Env,
+    batch_ref: str | None,
+    gtin: str | None,
+    lot: str | None,
+    docs: tuple[Path, ...],
+    names: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Verify a product: verdict with every reason, custody timeline, lineage back to the origin,
+    attestations, recalls and the agreement that paid for it. Read-only: needs no key.
+
+    BATCH is a batch id or a GS1 Digital Link (https://id.gs1.org/01/<gtin>/10/<lot>); or give
+    --gtin and --lot.
+
+    \b
+    Exit codes:
+        0  VERIFIED  the history is complete and consistent
+        1  WARNING   consistent, but something deserves a look (e.g. a sibling was recalled)
+        2  FAILED    broken, contradicted, or recalled (batch or an ancestor)
+        3  error     the check could not run (chain unreachable, no deployment, unknown input)
+        4  usage     bad command-line usage
+
+    \b
+    Example:
+        provenance verify https://id.gs1.org/01/09506000134369/10/JAM-1
+        provenance verify --gtin 09506000134369 --lot JAM-1 --doc certificate.pdf --json
+    """
+    from provenance.exceptions import InvalidInput
+    from provenance.types import batch_id, validate_address
+    from provenance.verify import verify as run_verify
+
+    if batch_ref and (gtin or lot):
+        raise click.UsageError("give either BATCH or --gtin/--lot, not both")
+    if batch_ref:
+        bid = parse_batch_ref(batch_ref)
+    elif gtin and lot:
+        bid = batch_id(gtin, lot)
+    else:
+        raise click.UsageError("give a BATCH (id or Digital Link), or both --gtin and --lot")
+    labels = keystore_names()
+    for item in names:
+        address, sep, name = item.partition("=")
+        if not sep or not name:
+            raise InvalidInput(f"invalid --name {item!r}: expected ADDRESS=NAME")
+        labels[validate_address(address)] = name
+    chain = env.chain()
+    deployment = env.deployment()
+    if as_json:
+        report = run_verify(chain, deployment, bid, docs=docs, names=labels)
+        click.echo(report.to_json())
+    else:
+        with console.status("reading the batch's history from the chain…"):
+            report = run_verify(chain, deployment, bid, docs=docs, names=labels)
+        render(report)
+    ctx = click.get_current_context()
+    ctx.exit(report.exit_code)
+
+
+COMMANDS = [verify]

@@ -1,0 +1,87 @@
+"""Helpers shared by the CLI tests (tests/test_cli_*.py): run the CLI against the session Anvil
+with a fresh deployment and a private data directory per test."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from provenance.chain import Chain, dev_accounts
+from provenance.cli import cli
+from provenance.deploy import Deployment, deploy
+
+DEV = [a.address for a in dev_accounts()]
+OPERATOR, FARM, CARRIER, PROCESSOR, RETAILER, CERTIFIER = DEV[:6]
+GTIN = "09506000134352"  # valid GS1 check digit
+PRODUCT_GTIN = "09506000134369"
+
+
+@dataclass
+class Cli:
+    """`run(*args)` invokes the CLI in-process against the test chain."""
+
+    chain: Chain
+    deployment: Deployment
+    home: Path
+    runner: CliRunner
+
+    def run(self, *args: str, expect: int | None = 0, input: str | None = None) -> Result:
+        result = self.runner.invoke(cli, [str(a) for a in args], input=input)
+        if expect is not None and result.exit_code != expect:
+            raise AssertionError(
+                f"`provenance {' '.join(args)}` exited {result.exit_code}, expected {expect}:\n"
+                f"{result.output}\n{result.exception!r}"
+            )
+        return result
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self.run(*args, "--json").stdout)
+
+
+def make_cli(
+    chain: Chain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, deployed: bool = True
+) -> Cli:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("PROVENANCE_HOME", str(home))
+    monkeypatch.setenv("PROVENANCE_RPC", chain.rpc)
+    monkeypatch.delenv("PROVENANCE_ACCOUNT", raising=False)
+    monkeypatch.delenv("PROVENANCE_PASSWORD", raising=False)
+    deployment = (
+        deploy(chain, dev_accounts()[0], save=True, root=home, force=True) if deployed else None
+    )
+    return Cli(chain, deployment, home, CliRunner())  # type: ignore[arg-type]
+
+
+def register_all(c: Cli, roles: Sequence[tuple[str, str]] | None = None) -> None:
+    """Register the usual cast: farm, carrier, processor, retailer, certifier."""
+    for address, role in roles or (
+        (FARM, "producer"),
+        (CARRIER, "carrier"),
+        (PROCESSOR, "processor"),
+        (RETAILER, "retailer"),
+        (CERTIFIER, "certifier"),
+    ):
+        c.run("participant", "register", address, "--roles", role, "--account", "dev:0")
+
+
+@pytest.fixture
+def c(anvil_chain: Chain, snapshot: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """The CLI on the session Anvil, with a fresh deployment and a private data directory."""
+    return make_cli(anvil_chain, tmp_path, monkeypatch)
+
+
+def chain_time(chain: Chain) -> int:
+    return int(chain.w3.eth.get_block("latest")["timestamp"])
+
+
+def create_batch(c: Cli, lot: str = "L1", quantity: int = 100, account: str = "dev:1") -> str:
+    data = c.json("batch", "create", "--gtin", GTIN, "--lot", lot, "-q", str(quantity),
+                  "--account", account)  # fmt: skip
+    return str(data["batchId"])

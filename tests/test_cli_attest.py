@@ -1,0 +1,36 @@
+"""`provenance attest add|revoke` against Anvil."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cli_support import FARM, Cli, create_batch, register_all
+
+from provenance.types import hash_file
+
+pytest_plugins = ["cli_support"]
+
+
+def test_attest_then_revoke_shows_in_verification(c: Cli, tmp_path: Path) -> None:
+    register_all(c)
+    bid = create_batch(c)
+    cert = tmp_path / "cert.pdf"
+    cert.write_bytes(b"organic certificate")
+    data = c.json("attest", "add", bid, "--claim", "ORGANIC", "--doc", str(cert),
+                  "--valid-from", "0", "--valid-until", "+365d", "--account", "dev:5")  # fmt: skip
+    assert data["attestationId"].startswith("0x")
+    report = json.loads(c.run("verify", bid, "--json", expect=None).stdout)
+    (att,) = report["attestations"]
+    assert att["evidence"] == hash_file(cert) and att["valid_now"] is True
+    c.run("attest", "revoke", bid, "--claim", "ORGANIC", "--doc", str(cert),
+          "--reason", "withdrawn", "--account", "dev:5")  # fmt: skip
+    report = json.loads(c.run("verify", bid, "--json", expect=None).stdout)
+    assert report["attestations"][0]["revoked_at"] is not None
+
+
+def test_attest_a_participant_address(c: Cli) -> None:
+    register_all(c)
+    out = c.run("attest", "add", FARM, "--claim", "GLOBALGAP", "--doc-hash", "0x" + "ab" * 32,
+                "--valid-from", "0", "--account", "dev:5").output  # fmt: skip
+    assert "attested GLOBALGAP" in out

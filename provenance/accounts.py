@@ -191,6 +191,32 @@ def is_dev_spec(spec: str) -> bool:
     return spec.strip().lower().startswith(DEV_PREFIX)
 
 
+def address_of(spec: str, *, keystore: Keystore | None = None) -> str:
+    """The address behind a spec without unlocking anything: a keystore name, any address
+    (it need not be in the keystore), or `dev:N`."""
+    text = spec.strip()
+    if is_dev_spec(text):
+        index_text = text[len(DEV_PREFIX) :]
+        if not index_text.isdigit() or int(index_text) >= DEV_ACCOUNT_COUNT:
+            raise KeystoreError(
+                f"bad dev account {spec!r}: use dev:0 … dev:{DEV_ACCOUNT_COUNT - 1}"
+            )
+        return str(dev_accounts(int(index_text) + 1)[int(index_text)].address)
+    if text.lower().startswith("0x"):
+        from provenance.types import validate_address
+
+        return validate_address(text, "address", allow_zero=True)
+    store = keystore or Keystore()
+    name = validate_name(text)
+    info = next((i for i in store.list() if i.name == name), None)
+    if info is None:
+        raise KeystoreError(
+            f"no account named {name!r}: give an address, dev:N, or a keystore name from "
+            "`provenance account list`"
+        )
+    return info.address
+
+
 def resolve_account(
     spec: str,
     *,

@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_utils.address import to_checksum_address
 from hexbytes import HexBytes
 from web3 import EthereumTesterProvider, HTTPProvider, Web3
 from web3.exceptions import TransactionNotFound
@@ -75,6 +76,15 @@ class Chain:
             return int(self.w3.eth.get_block("latest")["timestamp"])
         except Exception as exc:
             raise ChainError(f"cannot read the latest block of {self.rpc}: {_short(exc)}") from exc
+
+    def balance(self, address: str) -> int:
+        """The ETH balance of `address`, in wei."""
+        try:
+            return int(self.w3.eth.get_balance(to_checksum_address(address)))
+        except Exception as exc:
+            raise ChainError(
+                f"cannot read the balance of {address} from {self.rpc}: {_short(exc)}"
+            ) from exc
 
     def advance_time(self, seconds: int) -> None:
         """Move the chain's clock forward by `seconds` and mine a block.

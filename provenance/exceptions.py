@@ -44,6 +44,23 @@ class TransactionError(ProvenanceError):
         self.tx_hash = tx_hash
 
 
+class InsufficientFunds(TransactionError):
+    """The sending account cannot pay for gas (plus the value sent): the node refused it, or
+    would. `address` is the account, `balance` its balance in wei (None if unknown)."""
+
+    def __init__(
+        self,
+        message: str,
+        tx_hash: str | None = None,
+        *,
+        address: str = "",
+        balance: int | None = None,
+    ) -> None:
+        super().__init__(message, tx_hash)
+        self.address = address
+        self.balance = balance
+
+
 class ContractRevert(ProvenanceError):
     """A contract call reverted. `error_name` is the Solidity custom error (e.g.
     `RegistryUnknownBatch`), `args` its decoded arguments; the message is human readable.

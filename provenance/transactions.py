@@ -1,9 +1,11 @@
 """Send contract transactions: pre-flight, local signing, nonce tracking, outbox journaling.
 
-`Transactor(chain, account, outbox)` is the only way the library writes to a chain:
+`Transactor(chain, account, outbox)` is the only way the library writes to a chain — contract
+calls (`send`, `send_many`) and plain ETH transfers (`transfer`) alike:
 
 1. pre-flight `eth_estimateGas` — a revert is decoded by `provenance.reverts` and raised before
-   anything is signed;
+   anything is signed — and a balance check (gas limit × max fee + value, the node's own rule):
+   an account that cannot pay gets `InsufficientFunds`, which says how to fund it;
 2. under a per-key file lock (`<data>/locks/<chainId>-<address>.lock`, one local writer per key):
    nonce = max(chain pending nonce, this process's next nonce, open outbox entries + 1); build an
    EIP-1559 transaction (legacy `gasPrice` on chains without a base fee); sign locally;
@@ -11,6 +13,9 @@
 4. `eth_sendRawTransaction` (outbox → ``sent``), wait for the receipt with fast polling on local
    chains (outbox → ``confirmed`` / ``failed``);
 5. status 0 → the revert is replayed with `eth_call` and decoded, else `TransactionError`.
+
+If the node still refuses for "insufficient funds" (the balance changed in between), that refusal
+becomes the same `InsufficientFunds`.
 
 When the endpoint is unreachable and an outbox is given, the transaction is signed with the last
 known fees and gas limit (a small cache per chain in `<data>/cache/fees-<chainId>.json`, default
@@ -38,10 +43,17 @@ from web3.types import TxParams
 
 from provenance.chain import Chain
 from provenance.config import data_dir, write_json_atomic
-from provenance.exceptions import ChainError, ContractRevert, ProvenanceError, TransactionError
+from provenance.exceptions import (
+    ChainError,
+    ContractRevert,
+    InsufficientFunds,
+    InvalidInput,
+    ProvenanceError,
+    TransactionError,
+)
 from provenance.outbox import FAILED, OPEN_STATUSES, PENDING, SENT, Outbox, OutboxEntry
 from provenance.reverts import from_web3_error
-from provenance.types import TxResult
+from provenance.types import TxResult, format_eth, validate_address
 
 #: Gas limit for a transaction signed while the endpoint is down and its function never ran here.
 OFFLINE_GAS_LIMIT = 1_000_000
@@ -51,6 +63,35 @@ LOCK_TIMEOUT = 60.0
 FEE_TTL = 5.0  # seconds a fee reading is reused by one Transactor
 
 Call = ContractFunction | tuple[ContractFunction, int]
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One transaction to sign: a contract call (`call` set) or a plain ETH transfer."""
+
+    to: str
+    value: int
+    description: str
+    call: ContractFunction | None = None
+
+    @classmethod
+    def of(cls, call: ContractFunction, value: int, description: str) -> _Request:
+        return cls(str(call.address), value, description or _describe(call), call)
+
+    @property
+    def data(self) -> str:
+        return str(self.call._encode_transaction_data()) if self.call is not None else "0x"
+
+    @property
+    def selector(self) -> str:
+        """Key of the gas-limit cache: the function selector, `transfer` for plain transfers."""
+        return _selector(self.call) if self.call is not None else "transfer"
+
+    def params(self, sender: str) -> TxParams:
+        fields: dict[str, Any] = {"from": sender, "value": self.value}
+        if self.call is None:
+            fields.update(to=self.to, data="0x")
+        return cast(TxParams, fields)
 
 
 @dataclass(frozen=True)
@@ -132,29 +173,46 @@ class Transactor:
         or did revert, `TransactionError` for a stuck or failed transaction, `ChainError` when the
         endpoint is down and there is no outbox.
         """
-        description = description or _describe(call)
+        return self._submit(_Request.of(call, value, description), gas)
+
+    def transfer(
+        self, to: str, value: int, *, description: str = "", gas: int | None = None
+    ) -> TxResult:
+        """Send `value` wei of ETH to `to` and wait for the receipt — the same pre-flight,
+        nonce, outbox and error handling as `send`."""
+        address = validate_address(to, "recipient address")
+        if value < 0:
+            raise InvalidInput(f"cannot transfer a negative amount ({value} wei)")
+        text = description or f"transfer {format_eth(value)} to {address}"
+        return self._submit(_Request(address, value, text), gas)
+
+    def _submit(self, request: _Request, gas: int | None) -> TxResult:
+        """The one-transaction path shared by `send` and `transfer`."""
         try:
             if gas is None:
-                gas = self._estimate(call, value)
+                gas = self._estimate(request)
             fees = self._fees()
+            self._check_funds([request], [gas], fees)
         except _Offline as offline:
-            return self._queue_offline(call, value, description, gas, offline.cause)
+            return self._queue_offline(request, gas, offline.cause)
         with self._locked():
             try:
                 nonce = self._allocate_nonce(online=True)
             except _Offline as offline:
-                return self._queue_offline(call, value, description, gas, offline.cause)
-            tx_hash, raw = self._sign(call, value, gas, fees, nonce)
-            self._journal(tx_hash, raw, nonce, description)
+                return self._queue_offline(request, gas, offline.cause)
+            tx_hash, raw = self._sign(request, gas, fees, nonce)
+            self._journal(tx_hash, raw, nonce, request.description)
             try:
-                self._send_raw(tx_hash, raw)
+                self._send_raw(tx_hash, raw, request)
             except _Offline as offline:
                 self._next_nonce = nonce + 1
                 if self.outbox is None:
                     raise self._unreachable(offline.cause) from offline.cause
-                return TxResult(tx_hash=tx_hash, queued=True, description=description, nonce=nonce)
+                return TxResult(
+                    tx_hash=tx_hash, queued=True, description=request.description, nonce=nonce
+                )
             self._next_nonce = nonce + 1
-        return self._wait(tx_hash, nonce, description, call, value)
+        return self._wait(tx_hash, nonce, request)
 
     def send_many(
         self,
@@ -171,36 +229,41 @@ class Transactor:
         in the same list need an explicit `gas`). Results come back in order; if any transaction
         reverted, its decoded revert is raised after all receipts are in.
         """
-        items = [(c, 0) if isinstance(c, ContractFunction) else (c[0], c[1]) for c in calls]
+        items = [
+            _Request.of(c, 0, description)
+            if isinstance(c, ContractFunction)
+            else _Request.of(c[0], c[1], description)
+            for c in calls
+        ]
         if not items:
             return []
         try:
-            gases = [gas if gas is not None else self._estimate(c, v) for c, v in items]
+            gases = [gas if gas is not None else self._estimate(r) for r in items]
             fees = self._fees()
+            self._check_funds(items, gases, fees)
         except _Offline as offline:
             raise self._unreachable(offline.cause) from offline.cause
-        sent: list[tuple[str, int, str]] = []
+        sent: list[tuple[str, int, _Request]] = []
         with self._locked():
             nonce = self._allocate_nonce(online=True)
             signed = []
-            for i, ((call, value), limit) in enumerate(zip(items, gases, strict=True)):
-                text = description or _describe(call)
-                tx_hash, raw = self._sign(call, value, limit, fees, nonce + i)
-                self._journal(tx_hash, raw, nonce + i, text)
-                signed.append((tx_hash, raw, nonce + i, text))
-            for tx_hash, raw, n, text in signed:
+            for i, (request, limit) in enumerate(zip(items, gases, strict=True)):
+                tx_hash, raw = self._sign(request, limit, fees, nonce + i)
+                self._journal(tx_hash, raw, nonce + i, request.description)
+                signed.append((tx_hash, raw, nonce + i, request))
+            for tx_hash, raw, n, request in signed:
                 try:
-                    self._send_raw(tx_hash, raw)
+                    self._send_raw(tx_hash, raw, request)
                 except _Offline as offline:
                     self._next_nonce = nonce + len(signed)
                     raise self._unreachable(offline.cause) from offline.cause
-                sent.append((tx_hash, n, text))
+                sent.append((tx_hash, n, request))
             self._next_nonce = nonce + len(signed)
         results: list[TxResult] = []
         failure: ProvenanceError | None = None
-        for (tx_hash, n, text), (call, value) in zip(sent, items, strict=True):
+        for tx_hash, n, request in sent:
             try:
-                results.append(self._wait(tx_hash, n, text, call, value))
+                results.append(self._wait(tx_hash, n, request))
             except (ContractRevert, TransactionError) as exc:
                 failure = failure or exc
         if failure is not None:
@@ -223,18 +286,26 @@ class Transactor:
                 f"{LOCK_TIMEOUT:.0f} s (lock {self._lock.lock_file}); wait for it to finish"
             ) from exc
 
-    def _estimate(self, call: ContractFunction, value: int) -> int:
+    def _estimate(self, request: _Request) -> int:
+        params = request.params(self.address)
         try:
-            estimate = call.estimate_gas(cast(TxParams, {"from": self.address, "value": value}))
+            if request.call is not None:
+                estimate = request.call.estimate_gas(params)
+            else:
+                estimate = self.chain.w3.eth.estimate_gas(params)
         except Exception as exc:
             if is_connection_error(exc):
                 raise _Offline(exc) from exc
+            if _is_insufficient_funds(exc):
+                raise self._insufficient_funds(request.value) from exc
             decoded = from_web3_error(exc)
             if decoded is not None:
                 raise decoded from exc
-            raise ChainError(f"cannot estimate gas for {_describe(call)}: {_short(exc)}") from exc
+            raise ChainError(
+                f"cannot estimate gas for {request.description}: {_short(exc)}"
+            ) from exc
         limit = int(estimate * GAS_MARGIN)
-        self._remember_gas(call, limit)
+        self._remember_gas(request.selector, limit)
         return limit
 
     def _fees(self) -> Fees:
@@ -316,17 +387,15 @@ class Transactor:
                 raise _Offline(exc) from exc
             raise ChainError(f"cannot read the nonce of {self.address}: {_short(exc)}") from exc
 
-    def _sign(
-        self, call: ContractFunction, value: int, gas: int, fees: Fees, nonce: int
-    ) -> tuple[str, str]:
+    def _sign(self, request: _Request, gas: int, fees: Fees, nonce: int) -> tuple[str, str]:
         tx: dict[str, Any] = {
             "from": self.address,
-            "to": call.address,
-            "value": value,
+            "to": request.to,
+            "value": request.value,
             "gas": gas,
             "nonce": nonce,
             "chainId": self.chain.chain_id,
-            "data": call._encode_transaction_data(),
+            "data": request.data,
             **fees.fields(),
         }
         if fees.gas_price is None:
@@ -350,7 +419,7 @@ class Transactor:
             )
         )
 
-    def _send_raw(self, tx_hash: str, raw: str) -> None:
+    def _send_raw(self, tx_hash: str, raw: str, request: _Request) -> None:
         try:
             self.chain.w3.eth.send_raw_transaction(HexStr(raw))
         except Exception as exc:
@@ -359,6 +428,8 @@ class Transactor:
             if self.outbox is not None:
                 self.outbox.mark(tx_hash, FAILED, error=_short(exc))
             self._next_nonce = None  # re-read from the chain next time
+            if _is_insufficient_funds(exc):
+                raise self._insufficient_funds(request.value, tx_hash) from exc
             decoded = from_web3_error(exc)
             if decoded is not None:
                 raise decoded from exc
@@ -368,9 +439,46 @@ class Transactor:
         if self.outbox is not None:
             self.outbox.mark(tx_hash, SENT)
 
-    def _wait(
-        self, tx_hash: str, nonce: int, description: str, call: ContractFunction, value: int
-    ) -> TxResult:
+    def _check_funds(self, requests: Sequence[_Request], gases: Sequence[int], fees: Fees) -> None:
+        """Refuse before signing when the balance cannot cover gas limit × max fee + value."""
+        price = fees.gas_price if fees.gas_price is not None else fees.max_fee or 0
+        cost = sum(gas * price + r.value for r, gas in zip(requests, gases, strict=True))
+        try:
+            balance = int(self.chain.w3.eth.get_balance(self.account.address, "pending"))
+        except Exception as exc:
+            if is_connection_error(exc):
+                raise _Offline(exc) from exc
+            return  # cannot tell: let the node judge (its refusal is decoded too)
+        if balance < cost:
+            raise self._insufficient_funds(sum(r.value for r in requests), balance=balance)
+
+    def _insufficient_funds(
+        self, value: int, tx_hash: str | None = None, *, balance: int | None = None
+    ) -> InsufficientFunds:
+        """The error for an account whose balance does not cover gas (plus `value`)."""
+        if balance is None:
+            try:
+                balance = int(self.chain.w3.eth.get_balance(self.account.address))
+            except Exception:  # the message is still useful without the balance
+                balance = None
+        what = "gas" if value == 0 else f"gas plus the {format_eth(value)} it sends"
+        held = f" (balance {format_eth(balance)})" if balance is not None else ""
+        if self.chain.is_local:
+            fix = (
+                f"fund it, e.g. `provenance account fund {self.address} --amount 1eth "
+                "--account dev:0` on a local chain"
+            )
+        else:
+            fix = "send it ETH from a funded account first"
+        return InsufficientFunds(
+            f"account {self.address} cannot pay for {what}{held}: {fix}",
+            tx_hash,
+            address=self.address,
+            balance=balance,
+        )
+
+    def _wait(self, tx_hash: str, nonce: int, request: _Request) -> TxResult:
+        description = request.description
         try:
             receipt = self.chain.wait_for_receipt(
                 bytes.fromhex(tx_hash[2:]), timeout=self.receipt_timeout
@@ -401,18 +509,19 @@ class Transactor:
             receipt=receipt,
         )
         if status != 1:
-            raise self._explain_failure(result, receipt, call, value)
+            raise self._explain_failure(result, receipt, request)
         return result
 
     def _explain_failure(
-        self, result: TxResult, receipt: Any, call: ContractFunction, value: int
+        self, result: TxResult, receipt: Any, request: _Request
     ) -> ProvenanceError:
         block = int(receipt["blockNumber"])
+        params = request.params(self.address)
         try:
-            call.call(
-                cast(TxParams, {"from": self.address, "value": value}),
-                block_identifier=max(block - 1, 0),
-            )
+            if request.call is not None:
+                request.call.call(params, block_identifier=max(block - 1, 0))
+            else:
+                self.chain.w3.eth.call(params, block_identifier=max(block - 1, 0))
         except Exception as exc:
             decoded = from_web3_error(exc)
             if decoded is not None:
@@ -425,14 +534,7 @@ class Transactor:
             result.tx_hash,
         )
 
-    def _queue_offline(
-        self,
-        call: ContractFunction,
-        value: int,
-        description: str,
-        gas: int | None,
-        cause: BaseException,
-    ) -> TxResult:
+    def _queue_offline(self, request: _Request, gas: int | None, cause: BaseException) -> TxResult:
         if self.outbox is None:
             raise self._unreachable(cause) from cause
         cache = self._load_cache()
@@ -443,13 +545,13 @@ class Transactor:
                 f"{self.chain.chain_id} yet: retry when the node is reachable"
             ) from cause
         fees = Fees(**fees_data)
-        limit = gas or int(cache.get("gas", {}).get(_selector(call), OFFLINE_GAS_LIMIT))
+        limit = gas or int(cache.get("gas", {}).get(request.selector, OFFLINE_GAS_LIMIT))
         with self._locked():
             nonce = self._allocate_nonce(online=False)
-            tx_hash, raw = self._sign(call, value, limit, fees, nonce)
-            self._journal(tx_hash, raw, nonce, description)
+            tx_hash, raw = self._sign(request, limit, fees, nonce)
+            self._journal(tx_hash, raw, nonce, request.description)
             self._next_nonce = nonce + 1
-        return TxResult(tx_hash=tx_hash, queued=True, description=description, nonce=nonce)
+        return TxResult(tx_hash=tx_hash, queued=True, description=request.description, nonce=nonce)
 
     def _unreachable(self, cause: BaseException) -> ChainError:
         return ChainError(
@@ -481,10 +583,9 @@ class Transactor:
             cache["fees"] = data
             self._save_cache()
 
-    def _remember_gas(self, call: ContractFunction, limit: int) -> None:
+    def _remember_gas(self, selector: str, limit: int) -> None:
         cache = self._load_cache()
         gas = cache.setdefault("gas", {})
-        selector = _selector(call)
         if gas.get(selector, 0) < limit:
             gas[selector] = limit
             self._save_cache()
@@ -502,6 +603,12 @@ class _Offline(Exception):
 
 def _selector(call: ContractFunction) -> str:
     return str(call._encode_transaction_data())[:10]
+
+
+def _is_insufficient_funds(exc: BaseException) -> bool:
+    """True when the node refused because the sender cannot pay gas * price + value (Anvil,
+    Ganache, geth and Hardhat all say "insufficient funds")."""
+    return "insufficient funds" in str(exc).lower()
 
 
 def _describe(call: ContractFunction) -> str:

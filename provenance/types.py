@@ -396,6 +396,13 @@ def uom_from_bytes(value: bytes | str) -> str:
 # ------------------------------------------------------------------- addresses, DIDs, hashes
 
 
+def format_eth(wei: int) -> str:
+    """`1.5 ETH`, `0 ETH`, `0.000000001 ETH`: wei as ether, without trailing zeros."""
+    from decimal import Decimal
+
+    return f"{(Decimal(wei) / 10**18).normalize():f} ETH"
+
+
 def validate_address(value: str, what: str = "address", *, allow_zero: bool = False) -> str:
     """Return the checksum form of `value`; reject malformed, bad-checksum and zero addresses."""
     text = (value or "").strip()

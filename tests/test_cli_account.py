@@ -1,4 +1,4 @@
-"""`provenance account new|import|list`, and signing with a keystore account."""
+"""`provenance account new|import|list|balance|fund`, and signing with a keystore account."""
 
 from __future__ import annotations
 
@@ -51,3 +51,34 @@ def test_a_keystore_account_signs_transactions(
           "--account", "operator8")  # fmt: skip
     c.run("batch", "create", "--gtin", "09506000134352", "--lot", "K2", "-q", "1",
           "--account", ADDR8)  # by address  # fmt: skip
+
+
+def test_fund_a_new_account_then_it_can_send(
+    c: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROVENANCE_PASSWORD", "pw")
+    fast = Keystore(keystore_dir(c.home), work_factor=2**10)  # cheap scrypt for the test
+    info = fast.create("fresh", "pw")
+    c.run("participant", "register", info.address, "--roles", "producer", "--account", "dev:0")
+    assert c.run("account", "balance", "fresh").output.strip() == f"{info.address}: 0 ETH"
+    refused = c.run("batch", "create", "--gtin", "09506000134352", "--lot", "F1", "-q", "1",
+                    "--account", "fresh", expect=1).output  # fmt: skip
+    assert refused.startswith(f"Error: account {info.address} cannot pay for gas (balance 0 ETH)")
+    assert "provenance account fund" in refused and "-32003" not in refused
+    out = c.run("account", "fund", "fresh", "--amount", "1.5eth", "--account", "dev:0").output
+    assert f"sent 1.5 ETH to {info.address}: tx 0x" in out
+    assert f"{info.address}: 1.5 ETH" in out
+    assert c.json("account", "balance", "fresh") == {
+        "address": info.address,
+        "balance_wei": str(15 * 10**17),
+        "balance": "1.5 ETH",
+    }
+    c.run("batch", "create", "--gtin", "09506000134352", "--lot", "F1", "-q", "1",
+          "--account", "fresh")  # fmt: skip
+
+
+def test_fund_by_address_and_balance_of_a_dev_account(c: Cli) -> None:
+    data = c.json("account", "fund", ADDR8, "--amount", "1000wei", "--account", "dev:0")
+    assert data["address"] == ADDR8 and data["tx"]["status"] == 1
+    assert int(data["balance_wei"]) == c.chain.balance(ADDR8)
+    assert c.json("account", "balance", "dev:8")["address"] == ADDR8

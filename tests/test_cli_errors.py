@@ -101,6 +101,7 @@ def _signed_files(chain: Chain, deployment: Deployment, files: Path) -> None:
     (files / "tampered.json").write_text(json.dumps(tampered))
     (files / "garbage.json").write_text("{not json")
     (files / "bad.key").write_text("0x1234\n")
+    (files / "right-pw").write_text("right\n")  # alice's: she holds no ETH
 
 
 def _homes(tmp: Path, deployment: Deployment) -> dict[str, Path]:
@@ -199,6 +200,9 @@ CASES: list[tuple[str, list[str], int, str, str]] = [
     ("propose-bad-price", ["agreement", "propose", "--supplier", FARM, "--arbiter", CERTIFIER, "--gtin", GTIN, "-q", "1", "--price", "cheap", "--deadline", "+1d", "-a", "dev:3"], 1, "invalid price", "main"),
     ("propose-deadline-past", ["agreement", "propose", "--supplier", FARM, "--arbiter", CERTIFIER, "--gtin", GTIN, "-q", "1", "--price", "1eth", "--deadline", "2000-01-01", "-a", "dev:3"], 1, "deadline", "main"),
     ("deliver-bad-attestation", ["agreement", "deliver", "1", "--batch", B1, "--attestation", "nope", "-a", "dev:1"], 1, "ISSUER:EVIDENCE", "main"),
+    ("cancel-not-a-party", ["agreement", "cancel", "1", "-a", "dev:2"], 1, "is neither buyer nor supplier of agreement 1", "main"),
+    ("reclaim-unfunded", ["agreement", "reclaim", "1", "-a", "dev:3"], 1, "agreement 1 is proposed", "main"),
+    ("resolve-default-undisputed", ["agreement", "resolve-default", "1", "-a", "dev:7"], 1, "agreement 1 is proposed", "main"),
     # accounts
     ("wrong-keystore-password", ["--password-file", F + "/wrong-pw", "batch", "create", "--gtin", GTIN, "--lot", "X1", "-q", "1", "-a", "alice"], 1, "wrong password", "main"),
     ("unknown-keystore", ["batch", "create", "--gtin", GTIN, "--lot", "X1", "-q", "1", "-a", "nobody"], 1, "no account named 'nobody'", "main"),
@@ -206,6 +210,10 @@ CASES: list[tuple[str, list[str], int, str, str]] = [
     ("no-account", ["batch", "create", "--gtin", GTIN, "--lot", "X1", "-q", "1"], 1, "no account given", "main"),
     ("account-exists", ["account", "new", "alice"], 1, "already exists", "main"),
     ("import-bad-key", ["account", "import", "bob", "--key-file", F + "/bad.key"], 1, "not a private key", "main"),
+    ("insufficient-funds", ["--password-file", F + "/right-pw", "account", "fund", FARM, "--amount", "1wei", "-a", "alice"], 1, "cannot pay for gas plus the 0.000000000000000001 ETH it sends (balance 0 ETH): fund it, e.g. `provenance account fund", "main"),
+    ("fund-zero", ["account", "fund", FARM, "--amount", "0eth", "-a", "dev:0"], 1, "must be greater than zero", "main"),
+    ("fund-bad-amount", ["account", "fund", FARM, "--amount", "lots", "-a", "dev:0"], 1, "invalid --amount", "main"),
+    ("balance-unknown-name", ["account", "balance", "nobody"], 1, "no account named 'nobody'", "main"),
     # deployment and chain
     ("missing-deployment", ["batch", "show", B1], 1, "run `provenance deploy` first", "empty"),
     ("wrong-chain-id-record", ["batch", "show", B1], 1, "records exist for chain ids 1", "wrong-chain"),

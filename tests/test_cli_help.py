@@ -28,13 +28,14 @@ def test_the_command_tree_has_every_group_of_the_design() -> None:
         "deploy", "compile", "node start", "node stop", "node status",
         "participant register", "participant update", "participant suspend",
         "participant reinstate", "participant show", "participant list",
-        "account new", "account import", "account list",
+        "account new", "account import", "account list", "account balance", "account fund",
         "batch create", "batch show", "batch split", "batch merge", "batch transform",
         "batch recall", "handoff send", "handoff accept", "handoff reject", "handoff cancel",
         "handoff sign", "handoff relay", "attest add", "attest revoke",
         "agreement propose", "agreement accept", "agreement fund", "agreement deliver",
         "agreement dispute", "agreement resolve", "agreement withdraw", "agreement show",
-        "agreement list", "docs hash", "outbox list", "outbox flush", "verify", "demo",
+        "agreement list", "agreement cancel", "agreement reclaim", "agreement resolve-default",
+        "docs hash", "outbox list", "outbox flush", "verify", "demo",
     ):  # fmt: skip
         assert expected in names, f"missing command `provenance {expected}`"
 

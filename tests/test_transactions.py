@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import cast
 
 import pytest
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import HTTPProvider, Web3
 
 from provenance.chain import Chain, dev_accounts
 from provenance.deploy import Deployment, deploy
-from provenance.exceptions import ChainError, NotFoundError, StateConflict, TransactionError
+from provenance.exceptions import (
+    ChainError,
+    InsufficientFunds,
+    NotFoundError,
+    StateConflict,
+    TransactionError,
+)
 from provenance.outbox import Outbox
 from provenance.registry import RegistryClient
 from provenance.transactions import Transactor
@@ -226,3 +234,63 @@ def test_transaction_lost_by_the_node_after_confirmation_is_resent_before_the_ne
     for lot in ("LOST", "LATER"):
         assert registry.get_batch(batch_id(GTIN, lot)).exists
     assert anvil_chain.receipt_or_none(bytes.fromhex(lost.tx_hash[2:])) is not None
+
+
+def test_transfer_sends_eth_through_the_outbox(
+    anvil_chain: Chain, admin: LocalAccount, snapshot: None, tmp_path: Path
+) -> None:
+    fresh = cast(LocalAccount, Account.create())
+    outbox = Outbox(tmp_path / "outbox")
+    tx = Transactor(anvil_chain, admin, outbox, root=tmp_path)
+    result = tx.transfer(fresh.address, 10**18)
+    assert result.ok and result.gas_used == 21_000
+    assert anvil_chain.balance(fresh.address) == 10**18
+    [entry] = outbox.entries()
+    assert (entry.tx_hash, entry.status) == (result.tx_hash, "confirmed")
+    assert entry.description == f"transfer 1 ETH to {fresh.address}"
+
+
+def test_an_unfunded_account_is_told_how_to_pay_for_gas(
+    anvil_chain: Chain,
+    deployment: Deployment,
+    admin: LocalAccount,
+    snapshot: None,
+    tmp_path: Path,
+) -> None:
+    fresh = cast(LocalAccount, Account.create())
+    RegistryClient(
+        anvil_chain, deployment.registry, Transactor(anvil_chain, admin, root=tmp_path)
+    ).register_participant(fresh.address, Role.PRODUCER)
+    outbox = Outbox(tmp_path / "outbox")
+    tx = Transactor(anvil_chain, fresh, outbox, root=tmp_path)
+    with pytest.raises(InsufficientFunds) as info:
+        tx.send(create_call(anvil_chain, deployment, "L1"))
+    message = str(info.value)
+    assert message.startswith(f"account {fresh.address} cannot pay for gas (balance 0 ETH): ")
+    assert f"`provenance account fund {fresh.address} --amount 1eth --account dev:0`" in message
+    assert (info.value.address, info.value.balance, info.value.tx_hash) == (fresh.address, 0, None)
+    assert outbox.entries() == []  # refused before signing
+    assert anvil_chain.w3.eth.get_transaction_count(fresh.address) == 0
+
+
+def test_the_nodes_insufficient_funds_refusal_is_decoded_too(
+    anvil_chain: Chain, admin: LocalAccount, snapshot: None, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    fresh = cast(LocalAccount, Account.create())
+    monkeypatch.setattr(Transactor, "_check_funds", lambda *args: None)  # the balance moved
+    outbox = Outbox(tmp_path / "outbox")
+    with pytest.raises(InsufficientFunds, match=r"cannot pay for gas \(balance 0 ETH\)") as info:
+        Transactor(anvil_chain, fresh, outbox, root=tmp_path).transfer(admin.address, 0)
+    assert "-32003" not in str(info.value)
+    [entry] = outbox.entries()
+    assert (entry.tx_hash, entry.status) == (info.value.tx_hash, "failed")
+
+
+def test_sending_more_than_the_balance_is_insufficient_funds(
+    anvil_chain: Chain, admin: LocalAccount, snapshot: None, tmp_path: Path
+) -> None:
+    fresh = cast(LocalAccount, Account.create())
+    Transactor(anvil_chain, admin, root=tmp_path).transfer(fresh.address, 10**15)
+    with pytest.raises(InsufficientFunds, match=r"gas plus the 1 ETH it sends \(balance 0\.001"):
+        Transactor(anvil_chain, fresh, root=tmp_path).transfer(admin.address, 10**18)

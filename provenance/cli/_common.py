@@ -516,6 +516,6 @@ def parse_amount(value: str, what: str = "amount") -> int:
 
 
 def format_eth(wei: int) -> str:
-    from decimal import Decimal
+    from provenance.types import format_eth as _format_eth
 
-    return f"{(Decimal(wei) / 10**18).normalize():f} ETH"
+    return _format_eth(wei)

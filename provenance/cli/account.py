@@ -1,4 +1,5 @@
-"""Supplier commands for signing keys: `account new|import|list` (encrypted keystores)."""
+"""Supplier commands for signing keys: `account new|import|list` (encrypted keystores), and
+`account balance|fund` (ETH to pay for gas)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,15 @@ from provenance.cli._common import (
     Env,
     ProvenanceGroup,
     console,
+    format_eth,
     json_option,
+    parse_amount,
     pass_env,
     password_file_option,
     print_json,
+    show_tx,
     table,
+    write_command,
 )
 
 if TYPE_CHECKING:
@@ -26,15 +31,17 @@ if TYPE_CHECKING:
 @click.group(
     cls=ProvenanceGroup,
     context_settings=CONTEXT_SETTINGS,
-    short_help="Encrypted keystore accounts: new, import, list.",
+    short_help="Encrypted keystore accounts: new, import, list, balance, fund.",
 )
 def account() -> None:
     """Encrypted keystore accounts (<data dir>/keystore/<name>.json). Keys never leave them
-    unencrypted and are never printed.
+    unencrypted and are never printed. A new account holds no ETH: fund it before its first
+    transaction.
 
     \b
     Example:
         provenance account new farm
+        provenance account fund farm --amount 1eth --account dev:0
         provenance account list
     """
 
@@ -120,6 +127,66 @@ def list_(as_json: bool) -> None:
     for info in found:
         out.add_row(info.name, info.address)
     console.print(out)
+
+
+@account.command()
+@click.argument("target", metavar="NAME|ADDRESS")
+@json_option
+@pass_env
+def balance(env: Env, target: str, as_json: bool) -> None:
+    """Show the ETH balance of a keystore account, an address, or dev:N.
+
+    \b
+    Example:
+        provenance account balance farm
+        provenance account balance 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --json
+    """
+    from provenance.accounts import address_of
+
+    address = address_of(target)
+    wei = env.chain().balance(address)
+    if as_json:
+        print_json({"address": address, "balance_wei": str(wei), "balance": format_eth(wei)})
+        return
+    console.print(f"{address}: {format_eth(wei)}")
+
+
+@account.command()
+@click.argument("target", metavar="NAME|ADDRESS")
+@click.option(
+    "--amount", required=True, help="How much ETH to send: 1eth, 0.5eth, 20gwei, 1000wei."
+)
+@json_option
+@write_command
+@pass_env
+def fund(env: Env, target: str, amount: str, as_json: bool) -> None:
+    """Send ETH from --account to a keystore account or address, so that it can pay for gas;
+    prints the new balance.
+
+    \b
+    Example:
+        provenance account fund farm --amount 1eth --account dev:0
+    """
+    from provenance.accounts import address_of
+    from provenance.exceptions import InvalidInput
+
+    address = address_of(target)
+    wei = parse_amount(amount, "--amount")
+    if wei <= 0:
+        raise InvalidInput(f"invalid --amount {amount!r}: it must be greater than zero")
+    result = env.transactor().transfer(address, wei)
+    new_balance = None if result.queued else env.chain().balance(address)
+    if as_json:
+        print_json({"address": address, "tx": result, "balance_wei": _opt_str(new_balance)})
+        return
+    show_tx(result, f"sent {format_eth(wei)} to {address}")
+    if new_balance is not None:
+        console.print(f"{address}: {format_eth(new_balance)}")
+
+
+def _opt_str(value: int | None) -> str | None:
+    """Wei as a string in JSON (no precision loss in JavaScript readers)."""
+    return None if value is None else str(value)
 
 
 def _refuse_existing(store: Keystore, name: str) -> None:

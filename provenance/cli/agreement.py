@@ -1,5 +1,6 @@
 """Supplier/buyer commands for escrowed supply agreements:
-`agreement propose|accept|fund|deliver|dispute|resolve|withdraw|show|list`."""
+`agreement propose|accept|fund|deliver|dispute|resolve|withdraw|show|list`, and the exits that
+keep funds from being locked: `agreement cancel|reclaim|resolve-default`."""
 
 from __future__ import annotations
 
@@ -36,7 +37,9 @@ from provenance.cli._common import (
 )
 def agreement() -> None:
     """Escrowed supply agreements: the buyer funds, delivery of a batch into the buyer's custody
-    pays the supplier (less a late penalty), disputes go to an arbiter.
+    pays the supplier (less a late penalty), disputes go to an arbiter. Exits: `cancel` before
+    funding, `reclaim` by the buyer when nothing was delivered by deadline + grace,
+    `resolve-default` when the arbiter does not rule in time.
 
     \b
     Example:
@@ -203,6 +206,49 @@ agreement.add_command(
     \b
     Example:
         provenance agreement fund 1 --account processor
+    """,
+    )
+)
+
+agreement.add_command(
+    _simple(
+        "cancel",
+        "cancel",
+        """Cancel an agreement that is not funded yet (buyer or
+    supplier). Nothing is escrowed, so nothing moves.
+
+    \b
+    Example:
+        provenance agreement cancel 1 --account processor
+    """,
+    )
+)
+agreement.add_command(
+    _simple(
+        "reclaim",
+        "reclaim",
+        """Take back the escrowed price (the buyer) when nothing
+    was delivered by deadline + grace; the refund is credited to the buyer: collect it with
+    `provenance agreement withdraw`.
+
+    \b
+    Example:
+        provenance agreement reclaim 1 --account processor
+        provenance agreement withdraw --account processor
+    """,
+    )
+)
+agreement.add_command(
+    _simple(
+        "resolve-default",
+        "resolve_by_default",
+        """Close a dispute the arbiter left unresolved past the
+    arbiter timeout: the buyer is refunded in full (anyone may call it) and collects it with
+    `provenance agreement withdraw`.
+
+    \b
+    Example:
+        provenance agreement resolve-default 1 --account farm
     """,
     )
 )

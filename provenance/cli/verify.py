@@ -148,7 +148,7 @@ def render(report: Any) -> None:
         other = f" → {_who(entry.counterparty)}" if entry.counterparty is not None else ""
         if entry.event == "HandoffAccepted" and entry.counterparty is not None:
             other = f" ← from {_who(entry.counterparty)}"
-        where = f" at GLN {entry.location}" if entry.location else ""
+        where = f" at GLN {entry.location:013d}" if entry.location else ""
         console.print(
             f"  {format_time(entry.at)}  [bold]{_short(entry.batch_id, labels)}[/]  "
             f"{EVENT_LABELS.get(entry.event, entry.event)}  by {_who(entry.actor)}{other}"

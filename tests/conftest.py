@@ -18,6 +18,8 @@ from provenance import node
 from provenance.chain import LOCAL_POLL_SECONDS, Chain, connect, dev_accounts
 from provenance.compiler import Artifact, compile_contracts
 
+pytest_plugins = ["tests.cli_support"]  # the CLI fixtures, shared by tests/test_cli_*.py
+
 # Hypothesis profiles: the test command runs "default"; `HYPOTHESIS_PROFILE=deep` for more.
 settings.register_profile("default", max_examples=200, deadline=None)
 settings.register_profile("deep", max_examples=2000, deadline=None)

@@ -10,8 +10,6 @@ from cli_support import Cli
 from provenance.accounts import Keystore, keystore_dir
 from provenance.chain import dev_accounts
 
-pytest_plugins = ["cli_support"]
-
 KEY8 = dev_accounts(9)[8].key.hex()
 ADDR8 = dev_accounts(9)[8].address
 

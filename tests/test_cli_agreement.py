@@ -14,8 +14,6 @@ from cli_support import (
     register_all,
 )
 
-pytest_plugins = ["cli_support"]
-
 
 def _propose(c: Cli, *extra: str) -> int:
     deadline = str(chain_time(c.chain) + 7 * 86400)

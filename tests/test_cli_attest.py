@@ -9,8 +9,6 @@ from cli_support import FARM, Cli, create_batch, register_all
 
 from provenance.types import hash_file
 
-pytest_plugins = ["cli_support"]
-
 
 def test_attest_then_revoke_shows_in_verification(c: Cli, tmp_path: Path) -> None:
     register_all(c)

@@ -8,8 +8,6 @@ from cli_support import GTIN, PRODUCT_GTIN, Cli, create_batch, register_all
 
 from provenance.types import batch_id
 
-pytest_plugins = ["cli_support"]
-
 
 def test_create_and_show_by_id_and_digital_link(c: Cli) -> None:
     register_all(c)

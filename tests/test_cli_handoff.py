@@ -11,8 +11,6 @@ from conftest import free_port
 from provenance.accounts import Keystore, keystore_dir
 from provenance.chain import dev_accounts
 
-pytest_plugins = ["cli_support"]
-
 
 def test_send_accept_and_the_custodian_changes(c: Cli) -> None:
     register_all(c)

@@ -11,8 +11,6 @@ from provenance.outbox import Outbox
 from provenance.registry import RegistryClient
 from provenance.transactions import Transactor
 
-pytest_plugins = ["cli_support"]
-
 
 def test_list_shows_confirmed_transactions(c: Cli) -> None:
     register_all(c)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from cli_support import CARRIER, FARM, Cli
 
-pytest_plugins = ["cli_support"]
-
 
 def test_register_show_list_update_suspend_reinstate(c: Cli) -> None:
     out = c.run("participant", "register", FARM, "--roles", "producer,carrier",

@@ -13,8 +13,6 @@ from cli_support import (
     register_all,
 )
 
-pytest_plugins = ["cli_support"]
-
 
 def _history(c: Cli) -> str:
     register_all(c)

@@ -76,6 +76,7 @@ def test_other_solc_versions_on_path_are_ignored(
     other.write_text("#!/bin/sh\necho 'Version: 0.8.20+commit.a1b79de6.Linux.g++'\n")
     other.chmod(0o755)
     monkeypatch.delenv("PROVENANCE_SOLC", raising=False)
+    monkeypatch.setenv("SOLCX_BINARY_PATH", str(tmp_path / "no-solcx-installs"))
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     assert find_solc() == PROJECT_ROOT / "bin" / "solc"
 

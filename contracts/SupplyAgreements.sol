@@ -31,20 +31,23 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
     bytes32 private constant _AGREEMENT_TYPEHASH =
         keccak256("Agreement(bytes32 termsHash,uint256 nonce,uint256 deadline)");
 
-    /// @dev One slot: 8 + 8 + 64 + 64 bits.
+    /// @dev Everything stored for one agreement, packed into one slot (low to high bits):
+    /// `status` (8) | `proposedByBuyer` (8) | `disputedAt` (40) | `termsHash` (200). `termsHash` is
+    /// the high 25 bytes of `keccak256(abi.encode(terms))`: a caller passing other terms with the
+    /// same 200-bit prefix needs a second preimage (~2**200 work) and even a party choosing both
+    /// sets of terms needs a collision (~2**100 work). `disputedAt` is a Unix time in seconds
+    /// (40 bits last until the year 36812).
     struct State {
         Status status;
         bool proposedByBuyer;
-        uint64 disputedAt;
-        uint64 settledAt;
+        uint40 disputedAt;
+        bytes25 termsHash;
     }
 
     IProvenanceRegistry private immutable _registry;
 
     uint256 private _count;
-    mapping(uint256 id => bytes32) private _termsHash;
     mapping(uint256 id => State) private _states;
-    mapping(address token => uint256) private _escrowed;
     mapping(address account => mapping(address token => uint256)) private _credits;
 
     /// @param registry_ The ProvenanceRegistry that proves delivery (this contract needs its SETTLER_ROLE).
@@ -78,36 +81,35 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
 
     /// @inheritdoc ISupplyAgreements
     function accept(uint256 id, Terms calldata terms) external {
-        State memory s = _load(id, terms);
-        if (s.status != Status.Proposed) revert AgreementsWrongStatus(id, s.status);
+        (State storage s, Status status) = _load(id, terms);
+        if (status != Status.Proposed) revert AgreementsWrongStatus(id, status);
         if (msg.sender != (s.proposedByBuyer ? terms.supplier : terms.buyer)) {
             revert AgreementsNotCounterparty(id, msg.sender);
         }
-        _states[id].status = Status.Accepted;
+        s.status = Status.Accepted;
         emit AgreementAccepted(id, msg.sender, uint64(block.timestamp));
     }
 
     /// @inheritdoc ISupplyAgreements
     function cancel(uint256 id, Terms calldata terms) external {
-        State memory s = _load(id, terms);
-        if (s.status != Status.Proposed && s.status != Status.Accepted) revert AgreementsWrongStatus(id, s.status);
+        (State storage s, Status status) = _load(id, terms);
+        if (status != Status.Proposed && status != Status.Accepted) revert AgreementsWrongStatus(id, status);
         if (msg.sender != terms.buyer && msg.sender != terms.supplier) revert AgreementsNotParty(id, msg.sender);
-        _states[id].status = Status.Cancelled;
+        s.status = Status.Cancelled;
         emit AgreementCancelled(id, msg.sender, uint64(block.timestamp));
     }
 
     /// @inheritdoc ISupplyAgreements
     function fund(uint256 id, Terms calldata terms) external payable {
-        State memory s = _load(id, terms);
-        if (s.status != Status.Accepted) revert AgreementsWrongStatus(id, s.status);
+        (State storage s, Status status) = _load(id, terms);
+        if (status != Status.Accepted) revert AgreementsWrongStatus(id, status);
         if (msg.sender != terms.buyer) revert AgreementsNotBuyer(id, msg.sender);
         address token = terms.token;
         uint256 price = terms.price;
         uint256 expectedValue = token == address(0) ? price : 0;
         if (msg.value != expectedValue) revert AgreementsWrongValue(id, expectedValue, msg.value);
         // Effects before the token call: a re-entrant `fund` finds the agreement already Funded.
-        _states[id].status = Status.Funded;
-        _escrowed[token] += price;
+        s.status = Status.Funded;
         if (token != address(0)) {
             uint256 before = IERC20(token).balanceOf(address(this));
             IERC20(token).safeTransferFrom(msg.sender, address(this), price);
@@ -121,8 +123,8 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
     function claimDelivery(uint256 id, Terms calldata terms, bytes32 batchId, AttestationRef[] calldata refs)
         external
     {
-        State memory s = _load(id, terms);
-        if (s.status != Status.Funded) revert AgreementsWrongStatus(id, s.status);
+        (State storage s, Status status) = _load(id, terms);
+        if (status != Status.Funded) revert AgreementsWrongStatus(id, status);
 
         uint256 daysLate;
         if (block.timestamp > terms.deliveryDeadline) {
@@ -140,7 +142,7 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
         }
 
         // Effects first; every check against the registry below reverts the whole transaction.
-        _states[id] = State(Status.Settled, s.proposedByBuyer, s.disputedAt, uint64(block.timestamp));
+        s.status = Status.Settled;
         _release(terms, supplierAmount, penalty);
 
         (uint256 gtin, uint256 quantity, bytes3 uom) = _registry.claimDelivery(batchId, terms.buyer);
@@ -154,31 +156,33 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
 
     /// @inheritdoc ISupplyAgreements
     function reclaim(uint256 id, Terms calldata terms) external {
-        State memory s = _load(id, terms);
-        if (s.status != Status.Funded) revert AgreementsWrongStatus(id, s.status);
+        (State storage s, Status status) = _load(id, terms);
+        if (status != Status.Funded) revert AgreementsWrongStatus(id, status);
         if (msg.sender != terms.buyer) revert AgreementsNotBuyer(id, msg.sender);
         uint256 refundableAfter = uint256(terms.deliveryDeadline) + terms.gracePeriod;
         if (block.timestamp <= refundableAfter) revert AgreementsNotRefundableYet(id, refundableAfter, block.timestamp);
-        _states[id] = State(Status.Refunded, s.proposedByBuyer, s.disputedAt, uint64(block.timestamp));
+        s.status = Status.Refunded;
         _release(terms, 0, terms.price);
         emit AgreementRefunded(id, terms.price, uint64(block.timestamp));
     }
 
     /// @inheritdoc ISupplyAgreements
     function dispute(uint256 id, Terms calldata terms, bytes32 reason) external {
-        State memory s = _load(id, terms);
-        if (s.status != Status.Funded) revert AgreementsWrongStatus(id, s.status);
+        (State storage s, Status status) = _load(id, terms);
+        if (status != Status.Funded) revert AgreementsWrongStatus(id, status);
         if (msg.sender != terms.buyer && msg.sender != terms.supplier) revert AgreementsNotParty(id, msg.sender);
         uint256 closedAt = uint256(terms.deliveryDeadline) + terms.gracePeriod;
         if (block.timestamp > closedAt) revert AgreementsDisputeWindowClosed(id, closedAt, block.timestamp);
-        _states[id] = State(Status.Disputed, s.proposedByBuyer, uint64(block.timestamp), 0);
+        s.status = Status.Disputed;
+        // Cannot truncate before the year 36812 (block timestamps are Unix seconds).
+        s.disputedAt = uint40(block.timestamp);
         emit DisputeRaised(id, msg.sender, reason, uint64(block.timestamp));
     }
 
     /// @inheritdoc ISupplyAgreements
     function resolve(uint256 id, Terms calldata terms, uint256 supplierAmount) external {
-        State memory s = _load(id, terms);
-        if (s.status != Status.Disputed) revert AgreementsWrongStatus(id, s.status);
+        (State storage s, Status status) = _load(id, terms);
+        if (status != Status.Disputed) revert AgreementsWrongStatus(id, status);
         if (msg.sender != terms.arbiter) revert AgreementsNotArbiter(id, msg.sender);
         uint256 price = terms.price;
         if (supplierAmount > price) revert AgreementsAwardTooHigh(id, supplierAmount, price);
@@ -187,18 +191,18 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
         unchecked {
             buyerAmount = price - supplierAmount;
         }
-        _states[id] = State(Status.Resolved, s.proposedByBuyer, s.disputedAt, uint64(block.timestamp));
+        s.status = Status.Resolved;
         _release(terms, supplierAmount, buyerAmount);
         emit DisputeResolved(id, supplierAmount, buyerAmount, false, uint64(block.timestamp));
     }
 
     /// @inheritdoc ISupplyAgreements
     function resolveByDefault(uint256 id, Terms calldata terms) external {
-        State memory s = _load(id, terms);
-        if (s.status != Status.Disputed) revert AgreementsWrongStatus(id, s.status);
+        (State storage s, Status status) = _load(id, terms);
+        if (status != Status.Disputed) revert AgreementsWrongStatus(id, status);
         uint256 defaultAfter = uint256(s.disputedAt) + terms.arbiterTimeout;
         if (block.timestamp <= defaultAfter) revert AgreementsArbiterTimeoutPending(id, defaultAfter, block.timestamp);
-        _states[id] = State(Status.Resolved, s.proposedByBuyer, s.disputedAt, uint64(block.timestamp));
+        s.status = Status.Resolved;
         _release(terms, 0, terms.price);
         emit DisputeResolved(id, 0, terms.price, true, uint64(block.timestamp));
     }
@@ -236,24 +240,18 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
     }
 
     /// @inheritdoc ISupplyAgreements
-    function termsHashOf(uint256 id) external view returns (bytes32) {
-        return _termsHash[id];
+    function termsHashOf(uint256 id) external view returns (bytes25) {
+        return _states[id].termsHash;
     }
 
     /// @inheritdoc ISupplyAgreements
-    function timesOf(uint256 id) external view returns (uint64 disputedAt, uint64 settledAt) {
-        State storage s = _states[id];
-        return (s.disputedAt, s.settledAt);
+    function disputedAtOf(uint256 id) external view returns (uint64) {
+        return _states[id].disputedAt;
     }
 
     /// @inheritdoc ISupplyAgreements
     function agreementCount() external view returns (uint256) {
         return _count;
-    }
-
-    /// @inheritdoc ISupplyAgreements
-    function escrowed(address token) external view returns (uint256) {
-        return _escrowed[token];
     }
 
     /// @inheritdoc ISupplyAgreements
@@ -263,6 +261,8 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
 
     /// @inheritdoc ISupplyAgreements
     function penaltyFor(Terms calldata terms, uint256 daysLate) external pure returns (uint256) {
+        // `_penalty` relies on the cap that `propose` enforces; these terms were never validated.
+        if (terms.penaltyCapBps > 10_000) revert AgreementsInvalidPenalty(terms.penaltyBpsPerDay, terms.penaltyCapBps);
         return _penalty(terms.price, terms.penaltyBpsPerDay, terms.penaltyCapBps, daysLate);
     }
 
@@ -309,27 +309,41 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
         unchecked {
             id = ++_count;
         }
-        _termsHash[id] = termsHash;
-        _states[id] = State(status, proposedByBuyer, 0, 0);
+        _states[id] = State(status, proposedByBuyer, 0, bytes25(termsHash));
     }
 
     /// @dev Loads agreement `id`, reverting if it does not exist or `terms` are not its terms.
-    function _load(uint256 id, Terms calldata terms) private view returns (State memory) {
-        bytes32 stored = _termsHash[id];
-        if (stored == bytes32(0)) revert AgreementsUnknown(id);
-        bytes32 given = keccak256(abi.encode(terms));
-        if (given != stored) revert AgreementsTermsMismatch(id, stored, given);
-        return _states[id];
+    function _load(uint256 id, Terms calldata terms) private view returns (State storage s, Status status) {
+        s = _states[id];
+        status = s.status;
+        if (status == Status.None) revert AgreementsUnknown(id);
+        bytes25 given = bytes25(_hashCalldata(terms));
+        if (given != s.termsHash) revert AgreementsTermsMismatch(id, s.termsHash, given);
     }
 
-    /// @dev Moves `price` out of escrow into the two parties' credits (`toSupplier + toBuyer == price`).
+    /// @dev `keccak256(abi.encode(terms))` without re-encoding: hashes the word 0x20 followed by the
+    /// calldata bytes of `terms` (16 head words, the claims length, the claims). For canonically
+    /// encoded terms these are exactly the bytes of `abi.encode(terms)`; any other encoding (another
+    /// claims offset, dirty padding) hashes differently and fails the comparison with the stored
+    /// hash, which `propose` computed with `abi.encode`.
+    function _hashCalldata(Terms calldata terms) private pure returns (bytes32 h) {
+        uint256 size = 0x220 + terms.requiredClaims.length * 32;
+        // Memory-safe: writes only scratch memory at the free memory pointer, which is not moved and
+        // holds nothing. `size` cannot overflow: the claims length was bounds-checked against
+        // calldata size by the accessor above.
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, 0x20)
+            calldatacopy(add(ptr, 0x20), terms, size)
+            h := keccak256(ptr, add(size, 0x20))
+        }
+    }
+
+    /// @dev Moves the escrowed `price` into the two parties' credits (`toSupplier + toBuyer == price`);
+    /// the caller has just moved the agreement from Funded/Disputed to a terminal status, so this
+    /// happens at most once per agreement.
     function _release(Terms calldata terms, uint256 toSupplier, uint256 toBuyer) private {
         address token = terms.token;
-        // Cannot underflow: this agreement's price was added by `fund` and is released exactly once
-        // (the caller has just moved it from Funded/Disputed to a terminal status).
-        unchecked {
-            _escrowed[token] -= terms.price;
-        }
         if (toSupplier != 0) _credits[terms.supplier][token] += toSupplier;
         if (toBuyer != 0) _credits[terms.buyer][token] += toBuyer;
     }
@@ -364,18 +378,23 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
     }
 
     /// @dev `price × min(daysLate × bpsPerDay, capBps) / 10_000`, rounded down, exact for any price.
+    /// Requires `capBps <= 10_000` (every caller checks it or has stored terms that `propose` checked).
     function _penalty(uint256 price, uint256 bpsPerDay, uint256 capBps, uint256 daysLate)
         private
         pure
         returns (uint256)
     {
         if (daysLate == 0 || bpsPerDay == 0) return 0;
-        // Past 10_000 days any non-zero daily rate exceeds every valid cap; below that the product
-        // is < 10_001 * 2**16 and cannot overflow.
-        uint256 rate = daysLate > 10_000 ? capBps : daysLate * bpsPerDay;
-        if (rate > capBps) rate = capBps;
-        // price = q * 10_000 + r, so price * rate / 10_000 = q * rate + r * rate / 10_000 exactly,
-        // without the overflow of price * rate for prices near 2**256.
-        return (price / 10_000) * rate + ((price % 10_000) * rate) / 10_000;
+        // Cannot overflow: past 10_000 days any non-zero daily rate exceeds every valid cap; below
+        // that the product is < 10_001 * 2**16. Then `rate <= capBps <= 10_000` (checked at
+        // proposal), so `(price / 10_000) * rate <= price`, `(price % 10_000) * rate < 10**8`, and
+        // their sum is at most `price * rate / 10_000 <= price`.
+        unchecked {
+            uint256 rate = daysLate > 10_000 ? capBps : daysLate * bpsPerDay;
+            if (rate > capBps) rate = capBps;
+            // price = q * 10_000 + r, so price * rate / 10_000 = q * rate + r * rate / 10_000 exactly,
+            // without the overflow of price * rate for prices near 2**256.
+            return (price / 10_000) * rate + ((price % 10_000) * rate) / 10_000;
+        }
     }
 }

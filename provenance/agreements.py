@@ -136,13 +136,6 @@ class AgreementsClient:
             )
         )
 
-    def escrowed(self, token: str = ZERO_ADDRESS) -> int:
-        return int(
-            self._read(
-                self.contract.functions.escrowed(validate_address(token, "token", allow_zero=True))
-            )
-        )
-
     def nonce_of(self, account: str) -> int:
         return int(self._read(self.contract.functions.nonces(validate_address(account))))
 
@@ -179,20 +172,19 @@ class AgreementsClient:
         return AgreementTerms.from_tuple(args["terms"]), str(to_checksum_address(args["proposer"]))
 
     def get(self, agreement_id: int) -> Agreement:
-        """Id, terms (from events), status, proposer and dispute/settle times."""
+        """Id, terms (from events), status, proposer and dispute time."""
         status = self.status_of(agreement_id)
         if status == AgreementStatus.NONE:
             raise expected_revert("AgreementsUnknown", id=str(agreement_id))
         terms, proposer = self._proposed(agreement_id)
         self._terms[agreement_id] = terms
-        disputed_at, settled_at = self._read(self.contract.functions.timesOf(agreement_id))
+        disputed_at = self._read(self.contract.functions.disputedAtOf(agreement_id))
         return Agreement(
             id=agreement_id,
             terms=terms,
             status=status,
             proposer=proposer,
             disputed_at=int(disputed_at),
-            settled_at=int(settled_at),
         )
 
     # ----------------------------------------------------------------------------- writes

@@ -805,7 +805,6 @@ class Agreement:
     status: AgreementStatus
     proposer: str | None = None
     disputed_at: int = 0
-    settled_at: int = 0
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,7 @@ def test_propose_accept_fund_deliver_withdraw(env: Env) -> None:
     assert reader.hash_terms(terms) == terms.terms_hash()
     env.agreements(SUPPLIER).accept(agreement_id)  # terms rebuilt from the event
     [funded] = env.agreements(BUYER).fund(agreement_id)
-    assert funded.ok and reader.escrowed() == PRICE
+    assert funded.ok and env.chain.w3.eth.get_balance(reader.address) == PRICE
     bid = env.deliver()
     env.agreements(STRANGER).claim_delivery(agreement_id, bid)
     assert reader.status_of(agreement_id) == AgreementStatus.SETTLED
@@ -204,7 +204,7 @@ def test_erc20_funding_approves_first(env: Env) -> None:
     env.agreements(SUPPLIER).accept(a)
     approve, fund = env.agreements(BUYER).fund(a)
     assert approve.ok and fund.ok
-    assert env.agreements().escrowed(token.address) == PRICE
+    assert token.functions.balanceOf(env.agreements().address).call() == PRICE
 
 
 def test_client_side_checks_and_unknown_ids(env: Env) -> None:

@@ -3,14 +3,18 @@ pragma solidity 0.8.37;
 
 /// @title ISupplyAgreements
 /// @notice Escrowed supplier agreements whose delivery is proven by custody in the ProvenanceRegistry.
-/// @dev Many agreements live in one contract, numbered 1, 2, …. Storage per agreement is the hash of
-/// its `Terms` plus one packed state slot; every call after `propose` passes the full terms in
-/// calldata and the contract checks their hash. The terms are emitted in `AgreementProposed`, so a
-/// client rebuilds them from events.
+/// @dev Many agreements live in one contract, numbered 1, 2, …. Storage per agreement is one slot:
+/// status (8 bits) | proposedByBuyer (8) | disputedAt (40) | the high 200 bits (25 bytes) of
+/// `keccak256(abi.encode(terms))`. Every call after `propose` passes the full terms in calldata and
+/// the contract checks their truncated hash (forging other terms for a stored agreement needs a
+/// second preimage of 200 bits, ~2**200 work). The terms are emitted in `AgreementProposed`, so a
+/// client rebuilds them from events. No per-token escrow total is stored: the escrow of a token is
+/// the sum of the prices of its Funded and Disputed agreements, computed from events.
 ///
 /// Safety invariants (checked by tests/contracts/test_agreements_stateful.py):
-/// 1. Solvency: for every token (address(0) = ETH) the contract's balance is at least
-///    `escrowed(token)` + the sum of every account's unwithdrawn `creditOf(account, token)`.
+/// 1. Solvency: for every token (address(0) = ETH) the contract's balance is at least the sum of
+///    the prices of its Funded and Disputed agreements + the sum of every account's unwithdrawn
+///    `creditOf(account, token)`.
 /// 2. Conservation: for every Settled, Refunded or Resolved agreement, supplier payout + buyer
 ///    refund == `price`, the amount escrowed by `fund`.
 /// 3. Penalty: monotone (non-decreasing) in whole days late, never above `penaltyCapBps` of the
@@ -38,7 +42,8 @@ interface ISupplyAgreements {
         Cancelled
     }
 
-    /// @notice The full terms of an agreement; only `keccak256(abi.encode(terms))` is stored.
+    /// @notice The full terms of an agreement; only the high 25 bytes of `keccak256(abi.encode(terms))`
+    /// are stored.
     /// @param buyer Pays the price and must hold custody of the delivered batch.
     /// @param supplier Receives the price minus any lateness penalty.
     /// @param arbiter Resolves disputes; neither buyer nor supplier.
@@ -96,8 +101,8 @@ interface ISupplyAgreements {
 
     /// @notice No agreement has this id.
     error AgreementsUnknown(uint256 id);
-    /// @notice The terms passed do not hash to the stored terms hash.
-    error AgreementsTermsMismatch(uint256 id, bytes32 stored, bytes32 given);
+    /// @notice The terms passed do not hash to the stored terms hash (both truncated to 25 bytes).
+    error AgreementsTermsMismatch(uint256 id, bytes25 stored, bytes25 given);
     /// @notice Buyer, supplier or arbiter is zero, or two of them are the same account.
     error AgreementsInvalidParties(address buyer, address supplier, address arbiter);
     /// @notice Price or quantity is zero.
@@ -331,28 +336,27 @@ interface ISupplyAgreements {
     /// @param id The agreement.
     function statusOf(uint256 id) external view returns (Status);
 
-    /// @notice Stored terms hash of agreement `id` (zero if unknown).
+    /// @notice Stored terms hash of agreement `id`: the high 25 bytes of `hashTerms(terms)` (zero if unknown).
     /// @param id The agreement.
-    function termsHashOf(uint256 id) external view returns (bytes32);
+    function termsHashOf(uint256 id) external view returns (bytes25);
 
-    /// @notice When the dispute was raised and when the agreement reached a terminal payout state.
+    /// @notice When the dispute on agreement `id` was raised (zero if it never was).
     /// @param id The agreement.
-    function timesOf(uint256 id) external view returns (uint64 disputedAt, uint64 settledAt);
+    /// @dev Settlement, refund and resolution times are in the events' `at` fields, not in storage.
+    function disputedAtOf(uint256 id) external view returns (uint64);
 
     /// @notice Number of agreements created (ids are 1..count).
     function agreementCount() external view returns (uint256);
 
-    /// @notice Total held for Funded and Disputed agreements in `token`.
-    /// @param token The token (0 = ETH).
-    function escrowed(address token) external view returns (uint256);
-
-    /// @notice The hash the contract stores for `terms`: `keccak256(abi.encode(terms))`.
+    /// @notice `keccak256(abi.encode(terms))`; the contract stores its high 25 bytes.
     /// @param terms The terms.
     function hashTerms(Terms calldata terms) external pure returns (bytes32);
 
     /// @notice The penalty for delivering `daysLate` whole days late under `terms`.
     /// @param terms The terms.
     /// @param daysLate Whole days after the deadline.
+    /// @dev Requirements:
+    /// - `penaltyCapBps <= 10_000` (as for `propose`).
     function penaltyFor(Terms calldata terms, uint256 daysLate) external pure returns (uint256);
 
     /// @notice The registry that proves delivery.

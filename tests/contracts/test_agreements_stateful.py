@@ -5,8 +5,9 @@ registry custody), reclaims, disputes, resolves, resolves by default, withdraws 
 time, sending every operation from a random account. The model predicts the exact outcome (success
 or the exact custom error) and after every step checks, on-chain and in the model:
 
-- solvency: for ETH and the ERC-20, contract balance >= escrowed + sum of unwithdrawn credits, and
-  `escrowed(token)` / `creditOf(account, token)` equal the model's numbers;
+- solvency: for ETH and the ERC-20, contract balance >= escrow + sum of unwithdrawn credits, where
+  the escrow is the sum of the prices of the model's Funded / Disputed agreements (the contract
+  stores no escrow total), and every on-chain `creditOf(account, token)` equals the model's;
 - conservation: every Settled / Refunded / Resolved agreement paid supplier + buyer == price;
 - terminal states are absorbing and each agreement pays out at most once;
 - every status on-chain equals the model's.
@@ -479,7 +480,6 @@ class AgreementsMachine(RuleBasedStateMachine):
             (self.token, "balanceOf(address)", ["address"], [contract]),
         ]
         for token in (ETH, self.token):
-            calls.append((contract, "escrowed(address)", ["address"], [token]))
             calls += [
                 (contract, "creditOf(address,address)", ["address", "address"], [a, token])
                 for a in accounts
@@ -491,11 +491,17 @@ class AgreementsMachine(RuleBasedStateMachine):
         balances = {ETH: results[0], self.token: results[1]}
         cursor = 2
         for token in (ETH, self.token):
-            escrowed = results[cursor]
-            credits = results[cursor + 1 : cursor + 1 + len(accounts)]
-            cursor += 1 + len(accounts)
+            # No escrow total is stored on-chain: the model's escrow is the sum of the prices of
+            # its Funded and Disputed agreements in this token.
+            escrowed = sum(
+                m.terms.price
+                for m in self.agreements.values()
+                if m.status in (FUNDED, DISPUTED) and m.terms.token == token
+            )
+            assert escrowed == self.escrow[token]  # the model's running total agrees
+            credits = results[cursor : cursor + len(accounts)]
+            cursor += len(accounts)
             model_credits = [self.credits.get((a, token), 0) for a in accounts]
-            assert escrowed == self.escrow[token]
             assert credits == model_credits
             assert balances[token] >= escrowed + sum(credits)
             # Nothing leaks in: this machine never sends tokens to the contract outside `fund`.

@@ -72,12 +72,18 @@ def find_binary(engine: str, project_root: Path | None = None) -> Path:
     raise NodeError(f"{engine} is not installed: {INSTALL_HINT}")
 
 
-def command(engine: str, binary: Path, port: int, state: Path) -> list[str]:
+def command(
+    engine: str, binary: Path, port: int, state: Path, state_interval: int = 1
+) -> list[str]:
     if engine == "anvil":
+        # --state loads the file at start and saves it on SIGTERM/SIGINT; --state-interval also
+        # saves every N seconds so a SIGKILL loses at most N seconds (the outbox resends those).
+        # Each save writes the whole chain, so a long-lived busy node may want a longer interval.
+        interval = ["--state-interval", str(state_interval)] if state_interval > 0 else []
         return [
             str(binary), "--host", HOST, "--port", str(port), "--chain-id", str(ANVIL_CHAIN_ID),
             "--mnemonic", DEV_MNEMONIC, "--accounts", "10", "--balance", "10000",
-            "--state", str(state), "--state-interval", "1", "--silent",
+            "--state", str(state), *interval, "--silent",
         ]  # fmt: skip
     return [
         str(binary), "--server.host", HOST, "--server.port", str(port),
@@ -141,9 +147,14 @@ def start(
     root: Path | None = None,
     *,
     fresh: bool = False,
+    state_interval: int = 1,
     timeout: float = 30.0,
 ) -> NodeInfo:
-    """Start a node in the background and wait until it answers JSON-RPC."""
+    """Start a node in the background and wait until it answers JSON-RPC.
+
+    Anvil saves its chain every `state_interval` seconds (0: only when stopped cleanly); Ganache
+    writes every block to its database.
+    """
     running = status(root)
     if running:
         raise NodeError(
@@ -160,7 +171,7 @@ def start(
     log = directory / f"{engine}.log"
     with open(log, "ab") as log_file:
         process = subprocess.Popen(
-            command(engine, binary, port, state),
+            command(engine, binary, port, state, state_interval),
             stdout=log_file,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

@@ -70,3 +70,16 @@ def test_stop_without_a_node_returns_none(tmp_path: Path) -> None:
 def test_unknown_engine_is_refused(tmp_path: Path) -> None:
     with pytest.raises(NodeError, match="unknown engine 'hardhat'"):
         node.start("hardhat", free_port(), tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("interval", "expected"),
+    [(1, ["--state-interval", "1"]), (10, ["--state-interval", "10"]), (0, [])],
+)
+def test_anvil_saves_its_state_every_interval_or_only_on_stop(
+    interval: int, expected: list[str], tmp_path: Path
+) -> None:
+    argv = node.command("anvil", Path("anvil"), 8545, tmp_path / "s.json", interval)
+    assert argv[argv.index("--state") + 1] == str(tmp_path / "s.json")
+    tail = argv[argv.index("--state") + 2 : argv.index("--silent")]
+    assert tail == expected

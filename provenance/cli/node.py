@@ -50,19 +50,30 @@ def node() -> None:
     help="TCP port on 127.0.0.1.",
 )
 @click.option("--fresh", is_flag=True, help="Discard the saved chain state and start empty.")
+@click.option(
+    "--state-interval",
+    type=click.IntRange(0),
+    default=1,
+    show_default=True,
+    help="Anvil: save the chain every N seconds so a crash loses at most N seconds "
+    "(0: save only on `node stop`). Each save writes the whole chain.",
+)
 @json_option
 @pass_env
-def start(env: Env, engine: str, port: int, fresh: bool, as_json: bool) -> None:
+def start(
+    env: Env, engine: str, port: int, fresh: bool, state_interval: int, as_json: bool
+) -> None:
     """Start a node in the background and wait until it answers.
 
     \b
     Example:
         provenance node start
         provenance node start --engine ganache --port 8546 --fresh
+        provenance node start --state-interval 10
     """
     from provenance import node as node_lib
 
-    info = node_lib.start(engine, port, fresh=fresh)
+    info = node_lib.start(engine, port, fresh=fresh, state_interval=state_interval)
     if as_json:
         print_json({**info.__dict__, "url": info.url})
         return

@@ -23,8 +23,8 @@ GAS_LOG = Path(__file__).resolve().parent.parent / ".gas" / "agreements.jsonl"
 
 # op -> (limit, floor from docs/design.md or None)
 BUDGET: dict[str, tuple[int, int | None]] = {
-    "propose": (100_000, None),
-    "propose (first on a fresh contract)": (100_000, None),
+    "propose": (100_000, 73_000),  # the floor for two packed slots; we use one
+    "propose (first on a fresh contract)": (100_000, 73_000),
     "accept": (50_000, None),
     "fund (ETH)": (45_000, None),
     "fund (ETH, first on a fresh contract)": (45_000, None),

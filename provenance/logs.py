@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import sys
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -117,14 +118,18 @@ def fetch_logs(
     from_block: int,
     to_block: int | str = "latest",
     *,
-    max_range: int = DEFAULT_MAX_RANGE,
+    max_range: int | None = None,
 ) -> list[LogReceipt]:
     """All logs of `address` matching `topics` in [from_block, to_block], in chain order.
 
-    Asks for at most `max_range` blocks per call; a refused range is halved and retried (down
-    to one block). The smaller range is kept for the rest of the scan and grows back (doubling)
-    after each success, so a dense stretch of blocks costs a few extra calls, not one per block.
+    Asks for at most `max_range` blocks per call (default: the whole range on a local chain,
+    `DEFAULT_MAX_RANGE` elsewhere, where providers cap it); a refused range is halved and retried
+    (down to one block). The smaller range is kept for the rest of the scan and grows back
+    (doubling) after each success, so a dense stretch of blocks costs a few extra calls, not one
+    per block.
     """
+    if max_range is None:
+        max_range = sys.maxsize if chain.is_local else DEFAULT_MAX_RANGE
     if max_range < 1:
         raise ValueError("max_range must be at least 1")
     w3 = chain.w3

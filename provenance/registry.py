@@ -23,7 +23,7 @@ from web3.contract import Contract
 
 from provenance.chain import Chain
 from provenance.compiler import load_artifact
-from provenance.exceptions import ChainError, ConfigError, InvalidInput
+from provenance.exceptions import ChainError, ConfigError, InvalidInput, StateConflict
 from provenance.reverts import expected_revert, from_web3_error
 from provenance.signing import SignedHandoff, sign_handoff
 from provenance.transactions import Transactor, is_connection_error
@@ -387,31 +387,27 @@ class RegistryClient:
         )
 
     def initiate_handoff(self, handoff: Handoff) -> TxResult:
-        """Offer custody (see `make_handoff`); the recipient then accepts or rejects."""
-        try:
-            self.require_batch(handoff.batch_id)
-            self.require_participant(handoff.to)
-        except ChainError as exc:
-            if not self._offline(exc):
-                raise
+        """Offer custody (see `make_handoff`); the recipient then accepts or rejects.
+
+        No pre-check reads here: the Transactor's pre-flight (gas estimation) already turns any
+        revert into the same decoded error before anything is signed, and this is the hot path.
+        """
         return self._send(
             self.contract.functions.initiateHandoff(handoff.to_tuple()),
             f"hand off batch {short_hex(handoff.batch_id)} to {handoff.to}",
         )
 
     def accept_handoff(self, batch: str) -> TxResult:
+        """Accept the pending handoff of `batch` (pre-flight decodes refusals, as above)."""
         try:
-            info = self.require_batch(batch)
-        except ChainError as exc:
-            if not self._offline(exc):
-                raise
-        else:
-            if info.pending_to is None:
-                raise expected_revert("RegistryNoPendingHandoff", batchId=short_hex(info.batch_id))
-        return self._send(
-            self.contract.functions.acceptHandoff(_b32(batch)),
-            f"accept batch {short_hex(to_hex32(batch))}",
-        )
+            return self._send(
+                self.contract.functions.acceptHandoff(_b32(batch)),
+                f"accept batch {short_hex(to_hex32(batch))}",
+            )
+        except StateConflict:
+            # "No pending handoff" also covers a batch that does not exist: say which it is.
+            self.require_batch(batch)
+            raise
 
     def reject_handoff(self, batch: str, reason: str = "") -> TxResult:
         return self._send(
@@ -629,11 +625,6 @@ class RegistryClient:
     # recalls
 
     def recall_batch(self, batch: str, reason: str = "") -> TxResult:
-        try:
-            self.require_batch(batch)
-        except ChainError as exc:
-            if not self._offline(exc):
-                raise
         return self._send(
             self.contract.functions.recallBatch(_b32(batch), _b32(text_to_bytes32(reason))),
             f"recall batch {short_hex(to_hex32(batch))}",

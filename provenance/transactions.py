@@ -26,6 +26,7 @@ sends it later. Without an outbox, `ChainError` is raised.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import time
 from collections.abc import Sequence
@@ -78,20 +79,20 @@ class _Request:
     def of(cls, call: ContractFunction, value: int, description: str) -> _Request:
         return cls(str(call.address), value, description or _describe(call), call)
 
-    @property
+    @functools.cached_property
     def data(self) -> str:
+        """The call data, ABI-encoded once (estimation, signing and the cache key share it)."""
         return str(self.call._encode_transaction_data()) if self.call is not None else "0x"
 
     @property
     def selector(self) -> str:
         """Key of the gas-limit cache: the function selector, `transfer` for plain transfers."""
-        return _selector(self.call) if self.call is not None else "transfer"
+        return self.data[:10] if self.call is not None else "transfer"
 
     def params(self, sender: str) -> TxParams:
-        fields: dict[str, Any] = {"from": sender, "value": self.value}
-        if self.call is None:
-            fields.update(to=self.to, data="0x")
-        return cast(TxParams, fields)
+        return cast(
+            TxParams, {"from": sender, "to": self.to, "value": self.value, "data": self.data}
+        )
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,7 @@ class Transactor:
         self.receipt_timeout = receipt_timeout or (120.0 if chain.is_local else 600.0)
         self._root = root
         self._next_nonce: int | None = None
+        self._funds: int | None = None  # lower bound of the balance, see _check_funds
         self._cache: dict[str, Any] | None = None
         self._fees_cache: tuple[float, Fees] | None = None
         self._lock = FileLock(str(self._dir("locks") / f"{chain.chain_id}-{account.address}.lock"))
@@ -289,10 +291,7 @@ class Transactor:
     def _estimate(self, request: _Request) -> int:
         params = request.params(self.address)
         try:
-            if request.call is not None:
-                estimate = request.call.estimate_gas(params)
-            else:
-                estimate = self.chain.w3.eth.estimate_gas(params)
+            estimate = self.chain.w3.eth.estimate_gas(params)
         except Exception as exc:
             if is_connection_error(exc):
                 raise _Offline(exc) from exc
@@ -428,6 +427,7 @@ class Transactor:
             if self.outbox is not None:
                 self.outbox.mark(tx_hash, FAILED, error=_short(exc))
             self._next_nonce = None  # re-read from the chain next time
+            self._funds = None
             if _is_insufficient_funds(exc):
                 raise self._insufficient_funds(request.value, tx_hash) from exc
             decoded = from_web3_error(exc)
@@ -443,6 +443,13 @@ class Transactor:
         """Refuse before signing when the balance cannot cover gas limit × max fee + value."""
         price = fees.gas_price if fees.gas_price is not None else fees.max_fee or 0
         cost = sum(gas * price + r.value for r, gas in zip(requests, gases, strict=True))
+        # `_funds` is a lower bound of the balance: the last balance read minus the most every
+        # transaction since could cost. Incoming funds only raise the real balance, so while the
+        # bound covers the cost no RPC call is needed (a send costs one call less). Spending by
+        # another process is caught by the node's refusal, decoded to the same error.
+        if self._funds is not None and self._funds >= cost:
+            self._funds -= cost
+            return
         try:
             balance = int(self.chain.w3.eth.get_balance(self.account.address, "pending"))
         except Exception as exc:
@@ -450,7 +457,9 @@ class Transactor:
                 raise _Offline(exc) from exc
             return  # cannot tell: let the node judge (its refusal is decoded too)
         if balance < cost:
+            self._funds = None
             raise self._insufficient_funds(sum(r.value for r in requests), balance=balance)
+        self._funds = balance - cost
 
     def _insufficient_funds(
         self, value: int, tx_hash: str | None = None, *, balance: int | None = None
@@ -518,10 +527,7 @@ class Transactor:
         block = int(receipt["blockNumber"])
         params = request.params(self.address)
         try:
-            if request.call is not None:
-                request.call.call(params, block_identifier=max(block - 1, 0))
-            else:
-                self.chain.w3.eth.call(params, block_identifier=max(block - 1, 0))
+            self.chain.w3.eth.call(params, block_identifier=max(block - 1, 0))
         except Exception as exc:
             decoded = from_web3_error(exc)
             if decoded is not None:
@@ -599,10 +605,6 @@ class _Offline(Exception):
     def __init__(self, cause: BaseException) -> None:
         super().__init__(str(cause))
         self.cause = cause
-
-
-def _selector(call: ContractFunction) -> str:
-    return str(call._encode_transaction_data())[:10]
 
 
 def _is_insufficient_funds(exc: BaseException) -> bool:

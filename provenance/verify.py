@@ -289,7 +289,7 @@ def collect(
     batch_id: str,
     *,
     decoder: EventDecoder | None = None,
-    max_range: int = 10_000,
+    max_range: int | None = None,
 ) -> tuple[History, int]:
     """Fetch every log `analyze` needs; returns the history and the number of logs fetched."""
     decoder = decoder or _decoder()
@@ -394,7 +394,7 @@ def verify(
     *,
     docs: Sequence[Path] = (),
     names: Mapping[str, str] | None = None,
-    max_range: int = 10_000,
+    max_range: int | None = None,
 ) -> Report:
     """Verify `batch_id` from the event logs of `deployment` (a `provenance.deploy.Deployment`).
 

@@ -147,10 +147,13 @@ class Bench:
             sign(holder, contract.functions.initiateHandoff(handoff), 120_000)
             sign(other, contract.functions.acceptHandoff(batch), 120_000)
             holder, other = other, holder
-        last = b""
-        for item in raw:  # Anvil automines each transaction on arrival, in order
-            last = bytes(w3.eth.send_raw_transaction(item))
-        self.chain.wait_for_receipt(last, timeout=1800)  # set-up: thousands of queued txs
+        # Anvil automines each transaction on arrival, in order; waiting after every hundred
+        # keeps its pending pool small (thousands queued at once slow it to a crawl).
+        for start in range(0, len(raw), 100):
+            last = b""
+            for item in raw[start : start + 100]:
+                last = bytes(w3.eth.send_raw_transaction(item))
+            self.chain.wait_for_receipt(last, timeout=600)
         return batch
 
     def verify_once(self, batch: str) -> tuple[float, int, int, str]:

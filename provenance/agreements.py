@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any, cast
 
 from eth_typing import HexStr
 from eth_utils.address import to_checksum_address
-from web3.contract import Contract
 from web3.logs import DISCARD
 
 from provenance.chain import Chain
+from provenance.client import ContractClient
 from provenance.compiler import load_artifact
-from provenance.exceptions import ChainError, ConfigError, InvalidInput
+from provenance.exceptions import ChainError, InvalidInput
 from provenance.logs import fetch_logs
-from provenance.reverts import expected_revert, from_web3_error
+from provenance.reverts import expected_revert
 from provenance.signing import AgreementApproval, sign_agreement
 from provenance.transactions import Transactor, is_connection_error
 from provenance.types import (
@@ -75,11 +75,13 @@ def agreements_abi() -> list[dict[str, Any]]:
     return load_artifact(AGREEMENTS).abi
 
 
-class AgreementsClient:
+class AgreementsClient(ContractClient):
     """Client of one deployed SupplyAgreements contract.
 
     `from_block` bounds the event search of `get` (use the deployment block).
     """
+
+    kind = "agreements"
 
     def __init__(
         self,
@@ -89,13 +91,8 @@ class AgreementsClient:
         *,
         from_block: int = 0,
     ) -> None:
-        self.chain = chain
-        self.address = validate_address(address, "agreements address")
-        self.transactor = transactor
+        super().__init__(chain, address, agreements_abi(), transactor)
         self.from_block = from_block
-        self.contract: Contract = chain.w3.eth.contract(
-            address=to_checksum_address(self.address), abi=agreements_abi()
-        )
         self._terms: dict[int, AgreementTerms] = {}
 
     @classmethod
@@ -105,20 +102,6 @@ class AgreementsClient:
         return cls(chain, deployment.agreements, transactor, from_block=deployment.deploy_block)
 
     # ------------------------------------------------------------------------------ reads
-
-    def _read(self, call: Any) -> Any:
-        try:
-            return call.call()
-        except Exception as exc:
-            if is_connection_error(exc):
-                raise ChainError(
-                    f"cannot reach the chain at {self.chain.rpc}: {exc.__class__.__name__} "
-                    "(is the node running? `provenance node start`)"
-                ) from exc
-            decoded = from_web3_error(exc)
-            if decoded is not None:
-                raise decoded from exc
-            raise
 
     def status_of(self, agreement_id: int) -> AgreementStatus:
         return AgreementStatus(int(self._read(self.contract.functions.statusOf(agreement_id))))
@@ -188,20 +171,6 @@ class AgreementsClient:
         )
 
     # ----------------------------------------------------------------------------- writes
-
-    def _send(self, call: Any, description: str, value: int = 0) -> TxResult:
-        if self.transactor is None:
-            raise ConfigError(
-                "this agreements client is read-only: create it with a Transactor to send "
-                "transactions"
-            )
-        return self.transactor.send(call, value=value, description=description)
-
-    @property
-    def sender(self) -> str:
-        if self.transactor is None:
-            raise ConfigError("this agreements client is read-only: no sending account")
-        return self.transactor.address
 
     def _id_from(self, result: TxResult) -> int:
         if result.receipt is None:  # queued offline: the id is only known once mined

@@ -19,12 +19,12 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from eth_utils.address import to_checksum_address
-from web3.contract import Contract
 
 from provenance.chain import Chain
+from provenance.client import ContractClient
 from provenance.compiler import load_artifact
-from provenance.exceptions import ChainError, ConfigError, InvalidInput, StateConflict
-from provenance.reverts import expected_revert, from_web3_error
+from provenance.exceptions import ChainError, InvalidInput, StateConflict
+from provenance.reverts import expected_revert
 from provenance.signing import SignedHandoff, sign_handoff
 from provenance.transactions import Transactor, is_connection_error
 from provenance.types import (
@@ -97,8 +97,10 @@ def _quantity(value: int, what: str = "quantity", *, allow_zero: bool = False) -
     return value
 
 
-class RegistryClient:
+class RegistryClient(ContractClient):
     """Client of one deployed ProvenanceRegistry. `transactor` is needed for writes only."""
+
+    kind = "registry"
 
     def __init__(
         self,
@@ -108,13 +110,8 @@ class RegistryClient:
         *,
         deploy_block: int = 0,
     ) -> None:
-        self.chain = chain
-        self.address = validate_address(address, "registry address")
-        self.transactor = transactor
+        super().__init__(chain, address, registry_abi(), transactor)
         self.deploy_block = deploy_block  # where event scans start
-        self.contract: Contract = chain.w3.eth.contract(
-            address=to_checksum_address(self.address), abi=registry_abi()
-        )
 
     @classmethod
     def from_deployment(
@@ -123,20 +120,6 @@ class RegistryClient:
         return cls(chain, deployment.registry, transactor, deploy_block=deployment.deploy_block)
 
     # ------------------------------------------------------------------------------ reads
-
-    def _read(self, call: Any) -> Any:
-        try:
-            return call.call()
-        except Exception as exc:
-            if is_connection_error(exc):
-                raise ChainError(
-                    f"cannot reach the chain at {self.chain.rpc}: {exc.__class__.__name__} "
-                    "(is the node running? `provenance node start`)"
-                ) from exc
-            decoded = from_web3_error(exc)
-            if decoded is not None:
-                raise decoded from exc
-            raise
 
     def get_batch(self, batch: str) -> Batch:
         """Current state of a batch (`exists` is False for an unknown id)."""
@@ -268,20 +251,6 @@ class RegistryClient:
         return info
 
     # ----------------------------------------------------------------------------- writes
-
-    def _send(self, call: Any, description: str, value: int = 0) -> TxResult:
-        if self.transactor is None:
-            raise ConfigError(
-                "this registry client is read-only: create it with a Transactor to send "
-                "transactions"
-            )
-        return self.transactor.send(call, value=value, description=description)
-
-    @property
-    def sender(self) -> str:
-        if self.transactor is None:
-            raise ConfigError("this registry client is read-only: no sending account")
-        return self.transactor.address
 
     # participants (operator only)
 

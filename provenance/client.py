@@ -1,0 +1,64 @@
+"""What the typed contract clients share: decoded reads and writes through a `Transactor`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth_utils.address import to_checksum_address
+from web3.contract import Contract
+
+from provenance.chain import Chain
+from provenance.exceptions import ChainError, ConfigError
+from provenance.reverts import from_web3_error
+from provenance.transactions import Transactor, is_connection_error
+from provenance.types import TxResult, validate_address
+
+
+class ContractClient:
+    """One deployed contract. `transactor` is needed for writes only."""
+
+    #: How messages name the contract ("registry", "agreements").
+    kind = "contract"
+
+    def __init__(
+        self,
+        chain: Chain,
+        address: str,
+        abi: list[dict[str, Any]],
+        transactor: Transactor | None = None,
+    ) -> None:
+        self.chain = chain
+        self.address = validate_address(address, f"{self.kind} address")
+        self.transactor = transactor
+        self.contract: Contract = chain.w3.eth.contract(
+            address=to_checksum_address(self.address), abi=abi
+        )
+
+    def _read(self, call: Any) -> Any:
+        """`call.call()` with an unreachable node and reverts turned into ProvenanceErrors."""
+        try:
+            return call.call()
+        except Exception as exc:
+            if is_connection_error(exc):
+                raise ChainError(
+                    f"cannot reach the chain at {self.chain.rpc}: {exc.__class__.__name__} "
+                    "(is the node running? `provenance node start`)"
+                ) from exc
+            decoded = from_web3_error(exc)
+            if decoded is not None:
+                raise decoded from exc
+            raise
+
+    def _send(self, call: Any, description: str, value: int = 0) -> TxResult:
+        if self.transactor is None:
+            raise ConfigError(
+                f"this {self.kind} client is read-only: create it with a Transactor to send "
+                "transactions"
+            )
+        return self.transactor.send(call, value=value, description=description)
+
+    @property
+    def sender(self) -> str:
+        if self.transactor is None:
+            raise ConfigError(f"this {self.kind} client is read-only: no sending account")
+        return self.transactor.address

@@ -56,6 +56,8 @@ def sample(abi_type: str) -> Any:
         return BATCH
     if abi_type == "bytes3":
         return b"KGM"
+    if abi_type.startswith("bytes") and abi_type[5:].isdigit():  # e.g. a bytes25 commitment
+        return b"\x11" * int(abi_type[5:])
     if abi_type == "string":
         return "text"
     if abi_type.startswith("uint"):

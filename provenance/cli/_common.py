@@ -293,6 +293,13 @@ def write_command(func: F) -> F:
 console = Console(highlight=False, soft_wrap=True)
 
 
+def json_object(record: object) -> dict[str, object]:
+    """A library record (dataclass with fields) as a JSON-ready dict."""
+    data = jsonable(record)
+    assert isinstance(data, dict)
+    return data
+
+
 def jsonable(value: Any) -> Any:
     """Turn library records (frozen dataclasses, enums, bytes) into JSON-ready values."""
     if hasattr(value, "to_json") and callable(value.to_json):

@@ -354,14 +354,6 @@ def withdraw(env: Env, token: str | None) -> None:
     show_tx(result, "withdrew")
 
 
-def _agreement_json(found: object) -> dict[str, object]:
-    from provenance.cli._common import jsonable
-
-    data = jsonable(found)
-    assert isinstance(data, dict)
-    return data
-
-
 @agreement.command()
 @click.argument("agreement_id", metavar="ID")
 @json_option

@@ -13,6 +13,7 @@ from provenance.cli._common import (
     console,
     doc_options,
     document_hash,
+    json_object,
     json_option,
     parse_batch_ref,
     pass_env,
@@ -92,14 +93,6 @@ def create(
     console.print(f"batch id      {bid}\ndigital link  {digital_link(gtin14, lot)}")
 
 
-def _batch_json(info: object) -> dict[str, object]:
-    from provenance.cli._common import jsonable
-
-    data = jsonable(info)
-    assert isinstance(data, dict)
-    return data
-
-
 @batch.command()
 @click.argument("batch_ref", metavar="BATCH")
 @json_option
@@ -122,7 +115,7 @@ def show(env: Env, batch_ref: str, as_json: bool) -> None:
     if not info.exists:
         raise NotFoundError(f"unknown batch {bid}: create it first with `provenance batch create`")
     parents = registry.parents_of(bid)
-    data = {**_batch_json(info), "parents": list(parents)}
+    data = {**json_object(info), "parents": list(parents)}
     if as_json:
         print_json(data)
         return

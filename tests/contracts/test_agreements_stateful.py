@@ -81,6 +81,19 @@ ACT = rule(
 )
 
 
+# The strategies of one agreement's terms, shared by the first agreement and later proposals.
+TERMS = {
+    "erc20": st.booleans(),
+    "price": st.integers(1, 10**20),
+    "bps": st.integers(0, 3_000),
+    "cap": st.integers(0, 10_000),
+    "deadline_in": st.integers(1, 10 * DAY),
+    "grace": st.integers(0, 5 * DAY),
+    "timeout": st.integers(1, 5 * DAY),
+    "by_supplier": st.booleans(),
+}
+
+
 @dataclass
 class Model:
     terms: Terms
@@ -181,16 +194,7 @@ class AgreementsMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------ rules
 
-    @initialize(
-        erc20=st.booleans(),
-        price=st.integers(1, 10**20),
-        bps=st.integers(0, 3_000),
-        cap=st.integers(0, 10_000),
-        deadline_in=st.integers(1, 10 * DAY),
-        grace=st.integers(0, 5 * DAY),
-        timeout=st.integers(1, 5 * DAY),
-        by_supplier=st.booleans(),
-    )
+    @initialize(**TERMS)
     def first_agreement(
         self,
         erc20: bool,
@@ -208,16 +212,7 @@ class AgreementsMachine(RuleBasedStateMachine):
         self.act("fund", 0, "buyer", True, 0, False, chosen=len(self.agreements))
         assert self.agreements[len(self.agreements)].status == FUNDED
 
-    @rule(
-        erc20=st.booleans(),
-        price=st.integers(1, 10**20),
-        bps=st.integers(0, 3_000),
-        cap=st.integers(0, 10_000),
-        deadline_in=st.integers(1, 10 * DAY),
-        grace=st.integers(0, 5 * DAY),
-        timeout=st.integers(1, 5 * DAY),
-        by_supplier=st.booleans(),
-    )
+    @rule(**TERMS)
     def propose(
         self,
         erc20: bool,

@@ -19,6 +19,8 @@ from eth_utils import keccak
 from web3 import Web3
 from web3.contract import Contract
 
+from tests.contracts.test_registry_eip712 import HANDOFF_TYPES, lot
+
 GAS_DIR = Path(__file__).resolve().parent.parent / ".gas"
 GAS_FILE = GAS_DIR / "registry.jsonl"
 
@@ -27,25 +29,6 @@ DOC = b"\x0d" * 32
 KGM = b"KGM"
 GTIN = 9506000134352
 FAR = 2**40
-
-HANDOFF_TYPES = {
-    "Handoff": [
-        {"name": "batchId", "type": "bytes32"},
-        {"name": "from", "type": "address"},
-        {"name": "to", "type": "address"},
-        {"name": "location", "type": "uint64"},
-        {"name": "bizStep", "type": "uint8"},
-        {"name": "disposition", "type": "uint8"},
-        {"name": "transferOwnership", "type": "bool"},
-        {"name": "document", "type": "bytes32"},
-        {"name": "nonce", "type": "uint256"},
-        {"name": "deadline", "type": "uint256"},
-    ]
-}
-
-
-def lot(text: str) -> bytes:
-    return text.encode().ljust(32, b"\0")
 
 
 def batch_id(gtin: int, lot_: bytes) -> bytes:

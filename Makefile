@@ -42,8 +42,8 @@ $(BVENV)/.installed: requirements-brownie.txt
 	touch $@
 
 lint: setup
-	$(BIN)/ruff check provenance tests scripts
-	$(BIN)/ruff format --check provenance tests scripts
+	$(BIN)/ruff check provenance tests scripts brownie_hooks.py
+	$(BIN)/ruff format --check provenance tests scripts brownie_hooks.py
 
 typecheck: setup
 	$(BIN)/mypy

@@ -2,16 +2,26 @@
 
 brownie pins every dependency exactly, so it runs from its own virtual environment (.venv-brownie,
 made by `make test`); its development network is Anvil from node_modules.
+
+Each brownie command here runs with a HOME of its own. brownie keeps its data folder in
+`~/.brownie` (network settings, accounts, a deployments database) and reads `~/brownie-config.yaml`;
+the per-run data folder holds a generated `network-config.yaml` whose only network, `development`,
+is Anvil on a free port. So the tests neither need nor touch 127.0.0.1:8545 (brownie's default, and
+`provenance node start`'s), ignore the user's brownie settings, and two test runs on one machine
+share no brownie files.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import free_port
 
 from provenance import node
 
@@ -21,42 +31,93 @@ BROWNIE = ROOT / ".venv-brownie" / "bin" / "brownie"
 pytestmark = pytest.mark.brownie
 
 
-def brownie(*args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+def network_config(port: int) -> dict[str, Any]:
+    """brownie's network-config.yaml (JSON is YAML) with one network: Anvil on `port`, with the
+    settings of brownie's own `development` network."""
+    anvil = {
+        "name": "Anvil (test run)",
+        "id": "development",
+        "cmd": "anvil",
+        "host": "http://127.0.0.1",
+        "cmd_settings": {"port": port, "gas_limit": 12_000_000, "accounts": 10, "base_fee": 0},
+    }
+    return {"live": [], "development": [anvil]}
+
+
+def run_brownie(
+    *args: str, home: Path, cwd: Path = ROOT, timeout: int = 600
+) -> subprocess.CompletedProcess[str]:
+    """`brownie ARGS` in `cwd`, with `home` as HOME and a fresh free port for its Anvil."""
     if not BROWNIE.exists():
         pytest.fail("brownie is not installed: run `make test` (it creates .venv-brownie)")
+    data = home / ".brownie"
+    data.mkdir(parents=True, exist_ok=True)
+    (data / "network-config.yaml").write_text(json.dumps(network_config(free_port())))
     anvil = node.find_binary("anvil")
     env = dict(os.environ)
+    env["HOME"] = str(home)
     env["PATH"] = (
         f"{anvil.parent}{os.pathsep}{ROOT / 'node_modules' / '.bin'}{os.pathsep}{env['PATH']}"
     )
     env["SOLCX_BINARY_PATH"] = str(ROOT / "build" / "solcx")
-    env["PROVENANCE_HOME"] = str(ROOT / "build" / "brownie-home")
-    shutil.rmtree(env["PROVENANCE_HOME"], ignore_errors=True)
-    result = subprocess.run(
-        [str(BROWNIE), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    env["PROVENANCE_HOME"] = str(home / "provenance")
+    return subprocess.run(
+        [str(BROWNIE), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
     )
+
+
+def brownie(*args: str, home: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    result = run_brownie(*args, home=home, cwd=cwd)
     assert result.returncode == 0, (
         f"brownie {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     )
     return result
 
 
-@pytest.fixture(scope="module", autouse=True)
-def port_8545_free() -> None:
-    if node.port_in_use(8545):
-        pytest.fail("brownie's development network needs 127.0.0.1:8545, which is in use")
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A HOME for brownie: its data folder (~/.brownie) is made for this test."""
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
 
 
-def test_brownie_compile() -> None:
-    out = brownie("compile", "--all").stdout
+def test_brownie_compile(home: Path) -> None:
+    out = brownie("compile", "--all", home=home).stdout
     assert "ProvenanceRegistry" in out and "SupplyAgreements" in out
 
 
-def test_brownie_test_suite_passes() -> None:
-    out = brownie("test").stdout
+def test_brownie_test_suite_passes(home: Path) -> None:
+    out = brownie("test", home=home).stdout
     assert " passed" in out and "failed" not in out
 
 
-def test_brownie_run_deploy_script() -> None:
-    out = brownie("run", "scripts/deploy.py").stdout
+def test_brownie_run_deploy_script(home: Path) -> None:
+    result = brownie("run", "scripts/deploy.py", home=home)
+    assert "registry     0x" in result.stdout and "agreements   0x" in result.stdout
+    assert "Launching 'anvil" in result.stdout and "--port 8545" not in result.stdout
+
+
+def test_brownie_run_deploy_script_from_a_folder_with_dots_and_spaces(
+    tmp_path: Path, home: Path
+) -> None:
+    """brownie 1.22 imports a script under a module name made from its absolute path, which breaks
+    on a folder name with a dot (eth-brownie/brownie PR #1070, #1654, unmerged); the project's
+    brownie_hooks.py registers the scripts by file location instead. Without it, the same run
+    fails: the day it does not, upstream has fixed the bug and the hook can go."""
+    project = tmp_path / "acme.provenance 1.x" / "clone"  # real folders: brownie resolves links
+    project.mkdir(parents=True)
+    for folder in ("contracts", "scripts"):
+        shutil.copytree(ROOT / folder, project / folder, ignore=shutil.ignore_patterns("__py*"))
+    shutil.copy2(ROOT / "brownie-config.yaml", project)
+    (project / "node_modules").symlink_to(ROOT / "node_modules")
+    (project / "build").mkdir()
+
+    without_hook = run_brownie("run", "scripts/deploy.py", home=home, cwd=project)
+    output = without_hook.stdout + without_hook.stderr
+    assert without_hook.returncode != 0, output
+    assert "ModuleNotFoundError" in output and "No module named" in output, output[-3000:]
+
+    shutil.copy2(ROOT / "brownie_hooks.py", project)
+    out = brownie("run", "scripts/deploy.py", home=home, cwd=project).stdout
     assert "registry     0x" in out and "agreements   0x" in out

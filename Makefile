@@ -13,8 +13,9 @@ export SOLCX_BINARY_PATH := $(CURDIR)/build/solcx
 
 .PHONY: demo test setup lint typecheck pytest compile artifacts gas-table benchmark clean
 
+# --rpc embedded: a PROVENANCE_RPC exported for your own node does not send the demo there.
 demo: setup
-	$(BIN)/provenance demo
+	$(BIN)/provenance --rpc embedded demo
 
 test: setup $(BVENV)/.installed lint typecheck pytest
 

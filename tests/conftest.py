@@ -1,4 +1,9 @@
-"""Shared fixtures: one Anvil node per test session, compiled artifacts, snapshot isolation."""
+"""Shared fixtures: one Anvil node per test session, compiled artifacts, snapshot isolation.
+
+The suite keeps away from the user's own set-up: it ignores their PROVENANCE_* settings, keeps its
+data in a session directory (never a `./.provenance` where they started a node), and
+`tests/port_guard.py` fails the session if anything in it connects to 127.0.0.1:8545.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +23,13 @@ from provenance import node
 from provenance.chain import LOCAL_POLL_SECONDS, Chain, connect, dev_accounts
 from provenance.compiler import Artifact, compile_contracts
 
-pytest_plugins = ["tests.cli_support"]  # the CLI fixtures, shared by tests/test_cli_*.py
+pytest_plugins = [
+    "tests.cli_support",  # the CLI fixtures, shared by tests/test_cli_*.py
+    "tests.port_guard",  # the session fails if anything connects to 127.0.0.1:8545
+]
+
+#: Settings a user may have exported for their own work; none of them may steer a test.
+USER_SETTINGS = ("PROVENANCE_RPC", "PROVENANCE_ACCOUNT", "PROVENANCE_PASSWORD")
 
 # Hypothesis profiles: the test command runs "default"; `HYPOTHESIS_PROFILE=deep` for more.
 settings.register_profile("default", max_examples=200, deadline=None)
@@ -30,6 +41,18 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def away_from_the_users_setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No PROVENANCE_RPC/ACCOUNT/PASSWORD from the user's shell, and a data directory of the
+    session's own: without it the CLI would find a `provenance node` that the user started in
+    this folder (./.provenance) and use it. Tests that need other values set their own."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in USER_SETTINGS:
+            patch.delenv(name, raising=False)
+        patch.setenv("PROVENANCE_HOME", str(tmp_path_factory.mktemp("provenance-home")))
+        yield
 
 
 @pytest.fixture(scope="session")

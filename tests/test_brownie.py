@@ -9,6 +9,10 @@ the per-run data folder holds a generated `network-config.yaml` whose only netwo
 is Anvil on a free port. So the tests neither need nor touch 127.0.0.1:8545 (brownie's default, and
 `provenance node start`'s), ignore the user's brownie settings, and two test runs on one machine
 share no brownie files.
+
+brownie 1.22 also refuses a project folder whose name does not start with a letter
+(`BadProjectName`, in `brownie.project.load`); in a clone named so, these tests run brownie on a
+copy of the project in a folder that brownie accepts.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +32,7 @@ from provenance import node
 
 ROOT = Path(__file__).resolve().parent.parent
 BROWNIE = ROOT / ".venv-brownie" / "bin" / "brownie"
+PROJECT_FILES = ("contracts", "scripts", "brownie_tests", "brownie-config.yaml", "brownie_hooks.py")
 
 pytestmark = pytest.mark.brownie
 
@@ -44,8 +50,22 @@ def network_config(port: int) -> dict[str, Any]:
     return {"live": [], "development": [anvil]}
 
 
+def copy_project(dest: Path, files: Sequence[str] = PROJECT_FILES) -> Path:
+    """A copy of the brownie project in `dest`, sharing node_modules. `dest` must be a real
+    folder, not a link: brownie resolves links."""
+    dest.mkdir(parents=True)
+    for name in files:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(ROOT / name, dest / name)
+    (dest / "node_modules").symlink_to(ROOT / "node_modules")
+    (dest / "build").mkdir()
+    return dest
+
+
 def run_brownie(
-    *args: str, home: Path, cwd: Path = ROOT, timeout: int = 600
+    *args: str, home: Path, cwd: Path, timeout: int = 600
 ) -> subprocess.CompletedProcess[str]:
     """`brownie ARGS` in `cwd`, with `home` as HOME and a fresh free port for its Anvil."""
     if not BROWNIE.exists():
@@ -66,12 +86,20 @@ def run_brownie(
     )
 
 
-def brownie(*args: str, home: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def brownie(*args: str, home: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     result = run_brownie(*args, home=home, cwd=cwd)
     assert result.returncode == 0, (
         f"brownie {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     )
     return result
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository, or a copy of it if brownie would refuse the repository's folder name."""
+    if ROOT.name[:1].isalpha():
+        return ROOT
+    return copy_project(tmp_path_factory.mktemp("brownie-project") / "provenance")
 
 
 @pytest.fixture
@@ -82,18 +110,18 @@ def home(tmp_path: Path) -> Path:
     return path
 
 
-def test_brownie_compile(home: Path) -> None:
-    out = brownie("compile", "--all", home=home).stdout
+def test_brownie_compile(project: Path, home: Path) -> None:
+    out = brownie("compile", "--all", home=home, cwd=project).stdout
     assert "ProvenanceRegistry" in out and "SupplyAgreements" in out
 
 
-def test_brownie_test_suite_passes(home: Path) -> None:
-    out = brownie("test", home=home).stdout
+def test_brownie_test_suite_passes(project: Path, home: Path) -> None:
+    out = brownie("test", home=home, cwd=project).stdout
     assert " passed" in out and "failed" not in out
 
 
-def test_brownie_run_deploy_script(home: Path) -> None:
-    result = brownie("run", "scripts/deploy.py", home=home)
+def test_brownie_run_deploy_script(project: Path, home: Path) -> None:
+    result = brownie("run", "scripts/deploy.py", home=home, cwd=project)
     assert "registry     0x" in result.stdout and "agreements   0x" in result.stdout
     assert "Launching 'anvil" in result.stdout and "--port 8545" not in result.stdout
 
@@ -105,14 +133,9 @@ def test_brownie_run_deploy_script_from_a_folder_with_dots_and_spaces(
     on a folder name with a dot (eth-brownie/brownie PR #1070, #1654, unmerged); the project's
     brownie_hooks.py registers the scripts by file location instead. Without it, the same run
     fails: the day it does not, upstream has fixed the bug and the hook can go."""
-    project = tmp_path / "acme.provenance 1.x" / "clone"  # real folders: brownie resolves links
-    project.mkdir(parents=True)
-    for folder in ("contracts", "scripts"):
-        shutil.copytree(ROOT / folder, project / folder, ignore=shutil.ignore_patterns("__py*"))
-    shutil.copy2(ROOT / "brownie-config.yaml", project)
-    (project / "node_modules").symlink_to(ROOT / "node_modules")
-    (project / "build").mkdir()
-
+    project = copy_project(
+        tmp_path / "acme.provenance 1.x" / "clone", ("contracts", "scripts", "brownie-config.yaml")
+    )
     without_hook = run_brownie("run", "scripts/deploy.py", home=home, cwd=project)
     output = without_hook.stdout + without_hook.stderr
     assert without_hook.returncode != 0, output

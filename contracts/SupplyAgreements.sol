@@ -5,54 +5,47 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {Signatures} from "./utils/Signatures.sol";
 
 import {IProvenanceRegistry} from "./interfaces/IProvenanceRegistry.sol";
 import {ISupplyAgreements} from "./interfaces/ISupplyAgreements.sol";
+import {AgreementState, AgreementStateLib} from "./types/AgreementState.sol";
 
 /// @title SupplyAgreements
-/// @notice Escrowed supplier agreements settled by custody proofs from the ProvenanceRegistry.
-/// @dev No admin, owner or upgrade path: funds move only through the agreement transitions and
-/// `withdraw`. Payments are pulled: every payout is a credit in `_credits[account][token]`.
-/// State-changing functions update storage before any external call (checks-effects-interactions);
-/// the only calls are to the fixed registry, to the agreement's token in `fund`, and the payout in
-/// `withdraw`, which is also `nonReentrant`.
+/// @notice Escrowed supplier agreements paid on the buyer's acceptance of a delivery bound to them in
+/// the ProvenanceRegistry (the settlement rules are in `ISupplyAgreements`).
+/// @dev Created by the registry's constructor, which it then trusts and drives: the registry address is
+/// immutable and the registry knows this contract as its only settlement contract. No admin, owner or
+/// upgrade path. Payments are pulled: every payout is a credit in `_credits[account][token]`.
+/// State-changing functions update storage before any external call; the calls go to the fixed
+/// registry, to the agreement's token in `fund`, and to the payee in `withdraw`, which is `nonReentrant`.
 contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces {
     using SafeERC20 for IERC20;
 
-    /// @notice Maximum number of required attestation claims per agreement (bounds the check loop).
+    /// @inheritdoc ISupplyAgreements
     uint256 public constant MAX_CLAIMS = 8;
-
-    /// @dev CERTIFIER role bit in the registry's participant roles.
-    uint8 private constant _CERTIFIER = 32;
 
     /// @dev EIP-712 type approved by each party in `proposeSigned`.
     bytes32 private constant _AGREEMENT_TYPEHASH =
         keccak256("Agreement(bytes32 termsHash,uint256 nonce,uint256 deadline)");
 
-    /// @dev Everything stored for one agreement, packed into one slot (low to high bits):
-    /// `status` (8) | `proposedByBuyer` (8) | `disputedAt` (40) | `termsHash` (200). `termsHash` is
-    /// the high 25 bytes of `keccak256(abi.encode(terms))`: a caller passing other terms with the
-    /// same 200-bit prefix needs a second preimage (~2**200 work) and even a party choosing both
-    /// sets of terms needs a collision (~2**100 work). `disputedAt` is a Unix time in seconds
-    /// (40 bits last until the year 36812).
-    struct State {
-        Status status;
-        bool proposedByBuyer;
-        uint40 disputedAt;
-        bytes25 termsHash;
-    }
+    uint256 private constant _BPS = 10_000;
+
+    /// @dev Byte size of the head of an ABI-encoded `Terms` tuple (19 words).
+    uint256 private constant _TERMS_HEAD = 19 * 32;
 
     IProvenanceRegistry private immutable _registry;
 
     uint256 private _count;
-    mapping(uint256 id => State) private _states;
+    mapping(uint256 id => AgreementState) private _states;
+    mapping(uint256 id => bytes32) private _termsHashes;
     mapping(address account => mapping(address token => uint256)) private _credits;
 
-    /// @param registry_ The ProvenanceRegistry that proves delivery (this contract needs its SETTLER_ROLE).
-    constructor(IProvenanceRegistry registry_) EIP712("SupplyAgreements", "1") {
-        _registry = registry_;
+    /// @dev Deployed by the ProvenanceRegistry's constructor, which becomes `registry()`.
+    constructor() EIP712("SupplyAgreements", "2") {
+        _registry = IProvenanceRegistry(msg.sender);
     }
 
     // ------------------------------------------------------------ lifecycle
@@ -62,7 +55,7 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
         if (msg.sender != terms.buyer && msg.sender != terms.supplier) revert AgreementsNotParty(0, msg.sender);
         bytes32 termsHash = _validate(terms);
         id = _create(termsHash, Status.Proposed, msg.sender == terms.buyer);
-        emit AgreementProposed(id, terms.buyer, terms.supplier, terms, msg.sender, uint64(block.timestamp));
+        emit AgreementProposed(id, terms.buyer, terms.supplier, terms, msg.sender, _now());
     }
 
     /// @inheritdoc ISupplyAgreements
@@ -74,137 +67,202 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
         _checkApproval(terms.buyer, termsHash, buyerAuth);
         _checkApproval(terms.supplier, termsHash, supplierAuth);
         id = _create(termsHash, Status.Accepted, msg.sender != terms.supplier);
-        uint64 at = uint64(block.timestamp);
+        uint64 at = _now();
         emit AgreementProposed(id, terms.buyer, terms.supplier, terms, msg.sender, at);
         emit AgreementAccepted(id, msg.sender, at);
     }
 
     /// @inheritdoc ISupplyAgreements
     function accept(uint256 id, Terms calldata terms) external {
-        (State storage s, Status status) = _load(id, terms);
-        if (status != Status.Proposed) revert AgreementsWrongStatus(id, status);
-        if (msg.sender != (s.proposedByBuyer ? terms.supplier : terms.buyer)) {
+        AgreementState s = _load(id, terms);
+        _expect(id, s, Status.Proposed);
+        if (msg.sender != (s.proposedByBuyer() ? terms.supplier : terms.buyer)) {
             revert AgreementsNotCounterparty(id, msg.sender);
         }
-        s.status = Status.Accepted;
-        emit AgreementAccepted(id, msg.sender, uint64(block.timestamp));
+        _states[id] = s.withStatus(Status.Accepted);
+        emit AgreementAccepted(id, msg.sender, _now());
     }
 
     /// @inheritdoc ISupplyAgreements
     function cancel(uint256 id, Terms calldata terms) external {
-        (State storage s, Status status) = _load(id, terms);
+        AgreementState s = _load(id, terms);
+        Status status = s.status();
+        if (status == Status.Funded) {
+            if (msg.sender != terms.supplier) revert AgreementsNotSupplier(id, msg.sender);
+            _states[id] = s.withStatus(Status.Refunded);
+            uint256 escrow = _escrowOf(terms);
+            _release(terms, 0, escrow);
+            emit AgreementCancelled(id, msg.sender, _now());
+            emit AgreementRefunded(id, escrow, _now());
+            return;
+        }
         if (status != Status.Proposed && status != Status.Accepted) revert AgreementsWrongStatus(id, status);
         if (msg.sender != terms.buyer && msg.sender != terms.supplier) revert AgreementsNotParty(id, msg.sender);
-        s.status = Status.Cancelled;
-        emit AgreementCancelled(id, msg.sender, uint64(block.timestamp));
+        _states[id] = s.withStatus(Status.Cancelled);
+        emit AgreementCancelled(id, msg.sender, _now());
     }
 
     /// @inheritdoc ISupplyAgreements
     function fund(uint256 id, Terms calldata terms) external payable {
-        (State storage s, Status status) = _load(id, terms);
-        if (status != Status.Accepted) revert AgreementsWrongStatus(id, status);
+        AgreementState s = _load(id, terms);
+        _expect(id, s, Status.Accepted);
         if (msg.sender != terms.buyer) revert AgreementsNotBuyer(id, msg.sender);
+        if (block.timestamp > terms.deliveryDeadline) {
+            revert AgreementsFundingClosed(id, terms.deliveryDeadline, block.timestamp);
+        }
         address token = terms.token;
-        uint256 price = terms.price;
-        uint256 expectedValue = token == address(0) ? price : 0;
+        uint256 escrow = _escrowOf(terms);
+        uint256 expectedValue = token == address(0) ? escrow : 0;
         if (msg.value != expectedValue) revert AgreementsWrongValue(id, expectedValue, msg.value);
         // Effects before the token call: a re-entrant `fund` finds the agreement already Funded.
-        s.status = Status.Funded;
+        _states[id] = s.withStatus(Status.Funded);
         if (token != address(0)) {
             uint256 before = IERC20(token).balanceOf(address(this));
-            IERC20(token).safeTransferFrom(msg.sender, address(this), price);
+            IERC20(token).safeTransferFrom(msg.sender, address(this), escrow);
             uint256 received = IERC20(token).balanceOf(address(this)) - before;
-            if (received != price) revert AgreementsTransferMismatch(token, price, received);
+            if (received != escrow) revert AgreementsTransferMismatch(token, escrow, received);
         }
-        emit AgreementFunded(id, token, price, uint64(block.timestamp));
+        emit AgreementFunded(id, token, escrow, _now());
+    }
+
+    // ------------------------------------------------------------- delivery
+
+    /// @inheritdoc ISupplyAgreements
+    function tender(
+        uint256 id,
+        Terms calldata terms,
+        bytes32 batchId,
+        IProvenanceRegistry.Leg calldata leg,
+        ClaimProof[] calldata proofs
+    ) external {
+        AgreementState s = _load(id, terms);
+        Status status = s.status();
+        if (status != Status.Funded && !(status == Status.Disputed && s.disputeKind() == DisputeKind.Rejected)) {
+            revert AgreementsWrongStatus(id, status);
+        }
+        if (msg.sender != terms.supplier) revert AgreementsNotSupplier(id, msg.sender);
+        uint256 closedAt = uint256(terms.deliveryDeadline) + terms.gracePeriod;
+        if (block.timestamp > closedAt) revert AgreementsTenderClosed(id, closedAt, block.timestamp);
+        _states[id] = s.tendered(block.timestamp, batchId);
+        (address to, uint256 quantity) = _bind(id, terms, batchId, leg);
+        _checkClaims(terms.requiredClaims, batchId, proofs);
+        emit DeliveryTendered(id, batchId, to, quantity, _daysLate(terms.deliveryDeadline, block.timestamp), _now());
     }
 
     /// @inheritdoc ISupplyAgreements
-    function claimDelivery(uint256 id, Terms calldata terms, bytes32 batchId, AttestationRef[] calldata refs)
-        external
-    {
-        (State storage s, Status status) = _load(id, terms);
-        if (status != Status.Funded) revert AgreementsWrongStatus(id, status);
+    function withdrawTender(uint256 id, Terms calldata terms, bytes32 batchId) external {
+        AgreementState s = _load(id, terms);
+        _expect(id, s, Status.Tendered);
+        if (msg.sender != terms.supplier) revert AgreementsNotSupplier(id, msg.sender);
+        _checkTag(id, s, batchId);
+        IProvenanceRegistry.BatchInfo memory info = _registry.getBatch(batchId);
+        if (!info.tenderLeg) revert AgreementsTenderInTransit(id, batchId);
+        _states[id] = s.withStatus(Status.Funded);
+        _registry.releaseDelivery(batchId, id);
+        emit TenderWithdrawn(id, batchId, _now());
+    }
 
-        uint256 daysLate;
-        if (block.timestamp > terms.deliveryDeadline) {
-            // Cannot underflow: checked just above.
-            unchecked {
-                daysLate = (block.timestamp - terms.deliveryDeadline) / 1 days;
-            }
+    /// @inheritdoc ISupplyAgreements
+    function acceptDelivery(uint256 id, Terms calldata terms, bytes32 batchId, bytes32 document) external {
+        AgreementState s = _load(id, terms);
+        Status status = s.status();
+        if (status != Status.Tendered && !(status == Status.Disputed && s.disputeKind() == DisputeKind.Escalated)) {
+            revert AgreementsWrongStatus(id, status);
         }
-        uint256 price = terms.price;
-        uint256 penalty = _penalty(price, terms.penaltyBpsPerDay, terms.penaltyCapBps, daysLate);
-        uint256 supplierAmount;
-        // Cannot underflow: `_penalty` is at most `penaltyCapBps <= 10_000` basis points of `price`.
-        unchecked {
-            supplierAmount = price - penalty;
+        if (msg.sender != terms.buyer) revert AgreementsNotBuyer(id, msg.sender);
+        _checkTag(id, s, batchId);
+        _states[id] = s.withStatus(Status.Settled);
+        uint256 quantity = _registry.completeDelivery(batchId, msg.sender, terms.supplier, document);
+        uint256 daysLate = _daysLate(terms.deliveryDeadline, s.tenderedAt());
+        (uint256 toSupplier, uint256 toBuyer) = _payout(terms, quantity, daysLate);
+        _release(terms, toSupplier, toBuyer);
+        emit DeliverySettled(id, batchId, toSupplier, toBuyer, daysLate, _now());
+    }
+
+    /// @inheritdoc ISupplyAgreements
+    function rejectDelivery(uint256 id, Terms calldata terms, bytes32 batchId, bytes32 reason) external {
+        AgreementState s = _load(id, terms);
+        _expect(id, s, Status.Tendered);
+        if (msg.sender != terms.buyer) revert AgreementsNotBuyer(id, msg.sender);
+        _checkTag(id, s, batchId);
+        _states[id] = s.disputed(DisputeKind.Rejected, block.timestamp);
+        _registry.releaseDelivery(batchId, id);
+        emit DisputeRaised(id, msg.sender, DisputeKind.Rejected, reason, _now());
+    }
+
+    /// @inheritdoc ISupplyAgreements
+    function escalate(uint256 id, Terms calldata terms, bytes32 reason) external {
+        AgreementState s = _load(id, terms);
+        _expect(id, s, Status.Tendered);
+        if (msg.sender != terms.supplier) revert AgreementsNotSupplier(id, msg.sender);
+        uint256 escalableAfter = uint256(s.tenderedAt()) + terms.inspectionPeriod;
+        if (block.timestamp <= escalableAfter) {
+            revert AgreementsInspectionPending(id, escalableAfter, block.timestamp);
         }
-
-        // Effects first; every check against the registry below reverts the whole transaction.
-        s.status = Status.Settled;
-        _release(terms, supplierAmount, penalty);
-
-        (uint256 gtin, uint256 quantity, bytes3 uom) = _registry.claimDelivery(batchId, terms.buyer);
-        if (gtin != terms.gtin) revert AgreementsGtinMismatch(batchId, terms.gtin, gtin);
-        if (uom != terms.uom) revert AgreementsUomMismatch(batchId, terms.uom, uom);
-        if (quantity < terms.quantity) revert AgreementsQuantityTooSmall(batchId, terms.quantity, quantity);
-        _checkAttestations(terms.requiredClaims, batchId, refs);
-
-        emit DeliverySettled(id, batchId, supplierAmount, penalty, daysLate, uint64(block.timestamp));
+        _states[id] = s.disputed(DisputeKind.Escalated, block.timestamp);
+        emit DisputeRaised(id, msg.sender, DisputeKind.Escalated, reason, _now());
     }
 
     /// @inheritdoc ISupplyAgreements
     function reclaim(uint256 id, Terms calldata terms) external {
-        (State storage s, Status status) = _load(id, terms);
-        if (status != Status.Funded) revert AgreementsWrongStatus(id, status);
+        AgreementState s = _load(id, terms);
+        _expect(id, s, Status.Funded);
         if (msg.sender != terms.buyer) revert AgreementsNotBuyer(id, msg.sender);
         uint256 refundableAfter = uint256(terms.deliveryDeadline) + terms.gracePeriod;
-        if (block.timestamp <= refundableAfter) revert AgreementsNotRefundableYet(id, refundableAfter, block.timestamp);
-        s.status = Status.Refunded;
-        _release(terms, 0, terms.price);
-        emit AgreementRefunded(id, terms.price, uint64(block.timestamp));
-    }
-
-    /// @inheritdoc ISupplyAgreements
-    function dispute(uint256 id, Terms calldata terms, bytes32 reason) external {
-        (State storage s, Status status) = _load(id, terms);
-        if (status != Status.Funded) revert AgreementsWrongStatus(id, status);
-        if (msg.sender != terms.buyer && msg.sender != terms.supplier) revert AgreementsNotParty(id, msg.sender);
-        uint256 closedAt = uint256(terms.deliveryDeadline) + terms.gracePeriod;
-        if (block.timestamp > closedAt) revert AgreementsDisputeWindowClosed(id, closedAt, block.timestamp);
-        s.status = Status.Disputed;
-        // Cannot truncate before the year 36812 (block timestamps are Unix seconds).
-        s.disputedAt = uint40(block.timestamp);
-        emit DisputeRaised(id, msg.sender, reason, uint64(block.timestamp));
-    }
-
-    /// @inheritdoc ISupplyAgreements
-    function resolve(uint256 id, Terms calldata terms, uint256 supplierAmount) external {
-        (State storage s, Status status) = _load(id, terms);
-        if (status != Status.Disputed) revert AgreementsWrongStatus(id, status);
-        if (msg.sender != terms.arbiter) revert AgreementsNotArbiter(id, msg.sender);
-        uint256 price = terms.price;
-        if (supplierAmount > price) revert AgreementsAwardTooHigh(id, supplierAmount, price);
-        uint256 buyerAmount;
-        // Cannot underflow: checked just above.
-        unchecked {
-            buyerAmount = price - supplierAmount;
+        if (block.timestamp <= refundableAfter) {
+            revert AgreementsNotRefundableYet(id, refundableAfter, block.timestamp);
         }
-        s.status = Status.Resolved;
-        _release(terms, supplierAmount, buyerAmount);
-        emit DisputeResolved(id, supplierAmount, buyerAmount, false, uint64(block.timestamp));
+        _states[id] = s.withStatus(Status.Refunded);
+        uint256 escrow = _escrowOf(terms);
+        _release(terms, 0, escrow);
+        emit AgreementRefunded(id, escrow, _now());
     }
 
     /// @inheritdoc ISupplyAgreements
-    function resolveByDefault(uint256 id, Terms calldata terms) external {
-        (State storage s, Status status) = _load(id, terms);
-        if (status != Status.Disputed) revert AgreementsWrongStatus(id, status);
-        uint256 defaultAfter = uint256(s.disputedAt) + terms.arbiterTimeout;
-        if (block.timestamp <= defaultAfter) revert AgreementsArbiterTimeoutPending(id, defaultAfter, block.timestamp);
-        s.status = Status.Resolved;
-        _release(terms, 0, terms.price);
-        emit DisputeResolved(id, 0, terms.price, true, uint64(block.timestamp));
+    function resolve(uint256 id, Terms calldata terms, bytes32 batchId, uint256 supplierAmount, bool deliver)
+        external
+    {
+        AgreementState s = _load(id, terms);
+        _expect(id, s, Status.Disputed);
+        if (msg.sender != terms.arbiter) revert AgreementsNotArbiter(id, msg.sender);
+        uint256 escrow = _escrowOf(terms);
+        if (supplierAmount > escrow) revert AgreementsAwardTooHigh(id, supplierAmount, escrow);
+        _states[id] = s.withStatus(Status.Resolved);
+        if (s.disputeKind() == DisputeKind.Escalated) {
+            _checkTag(id, s, batchId);
+            if (deliver) _registry.transferTitle(batchId, id);
+            else _registry.releaseDelivery(batchId, id);
+        } else if (deliver) {
+            revert AgreementsNothingToDeliver(id);
+        }
+        // cannot underflow: checked above
+        uint256 toBuyer = escrow - supplierAmount;
+        _release(terms, supplierAmount, toBuyer);
+        emit DisputeResolved(id, supplierAmount, toBuyer, deliver, false, _now());
+    }
+
+    /// @inheritdoc ISupplyAgreements
+    function resolveByDefault(uint256 id, Terms calldata terms, bytes32 batchId) external {
+        AgreementState s = _load(id, terms);
+        _expect(id, s, Status.Disputed);
+        uint256 defaultAfter = uint256(s.disputedAt()) + terms.arbiterTimeout;
+        if (block.timestamp <= defaultAfter) {
+            revert AgreementsArbiterTimeoutPending(id, defaultAfter, block.timestamp);
+        }
+        _states[id] = s.withStatus(Status.Resolved);
+        uint256 toSupplier;
+        uint256 toBuyer;
+        bool delivered = s.disputeKind() == DisputeKind.Escalated;
+        if (delivered) {
+            // a conforming tender is proven on chain: paid as if accepted, title passes
+            _checkTag(id, s, batchId);
+            uint256 quantity = _registry.transferTitle(batchId, id);
+            (toSupplier, toBuyer) = _payout(terms, quantity, _daysLate(terms.deliveryDeadline, s.tenderedAt()));
+        } else {
+            toBuyer = _escrowOf(terms);
+        }
+        _release(terms, toSupplier, toBuyer);
+        emit DisputeResolved(id, toSupplier, toBuyer, delivered, true, _now());
     }
 
     /// @inheritdoc ISupplyAgreements
@@ -227,6 +285,12 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
         }
     }
 
+    /// @inheritdoc ISupplyAgreements
+    function useNonce() external returns (uint256 nonce) {
+        nonce = _useNonce(msg.sender);
+        emit NonceInvalidated(msg.sender, nonce);
+    }
+
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc ISupplyAgreements
@@ -236,17 +300,22 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
 
     /// @inheritdoc ISupplyAgreements
     function statusOf(uint256 id) external view returns (Status) {
-        return _states[id].status;
+        return _states[id].status();
     }
 
     /// @inheritdoc ISupplyAgreements
-    function termsHashOf(uint256 id) external view returns (bytes25) {
-        return _states[id].termsHash;
+    function stateOf(uint256 id)
+        external
+        view
+        returns (Status status, DisputeKind disputeKind, uint64 tenderedAt, uint64 disputedAt, bytes19 batchTag)
+    {
+        AgreementState s = _states[id];
+        return (s.status(), s.disputeKind(), s.tenderedAt(), s.disputedAt(), s.batchTag());
     }
 
     /// @inheritdoc ISupplyAgreements
-    function disputedAtOf(uint256 id) external view returns (uint64) {
-        return _states[id].disputedAt;
+    function termsHashOf(uint256 id) external view returns (bytes32) {
+        return _termsHashes[id];
     }
 
     /// @inheritdoc ISupplyAgreements
@@ -260,10 +329,24 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
     }
 
     /// @inheritdoc ISupplyAgreements
-    function penaltyFor(Terms calldata terms, uint256 daysLate) external pure returns (uint256) {
-        // `_penalty` relies on the cap that `propose` enforces; these terms were never validated.
-        if (terms.penaltyCapBps > 10_000) revert AgreementsInvalidPenalty(terms.penaltyBpsPerDay, terms.penaltyCapBps);
-        return _penalty(terms.price, terms.penaltyBpsPerDay, terms.penaltyCapBps, daysLate);
+    function escrowOf(Terms calldata terms) external pure returns (uint256) {
+        return _escrowOf(terms);
+    }
+
+    /// @inheritdoc ISupplyAgreements
+    function payoutFor(Terms calldata terms, uint256 quantity, uint256 daysLate)
+        external
+        pure
+        returns (uint256 supplierAmount, uint256 buyerAmount)
+    {
+        // `_payout` relies on what `propose` checks; these terms were never validated
+        if (terms.penaltyCapBps > _BPS || terms.toleranceBps > _BPS) {
+            revert AgreementsInvalidBps(terms.penaltyCapBps, terms.toleranceBps);
+        }
+        if (terms.quantity == 0 || !_withinTolerance(terms, quantity)) {
+            revert AgreementsQuantityOutOfTolerance(bytes32(0), terms.quantity, quantity);
+        }
+        return _payout(terms, quantity, daysLate);
     }
 
     /// @inheritdoc ISupplyAgreements
@@ -289,17 +372,34 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
         address buyer = terms.buyer;
         address supplier = terms.supplier;
         address arbiter = terms.arbiter;
+        address carrier = terms.carrier;
         if (
             buyer == address(0) || supplier == address(0) || arbiter == address(0) || buyer == supplier
-                || arbiter == buyer || arbiter == supplier
-        ) revert AgreementsInvalidParties(buyer, supplier, arbiter);
-        if (terms.price == 0 || terms.quantity == 0) revert AgreementsInvalidAmounts(terms.price, terms.quantity);
-        if (terms.penaltyCapBps > 10_000) revert AgreementsInvalidPenalty(terms.penaltyBpsPerDay, terms.penaltyCapBps);
-        if (terms.deliveryDeadline <= block.timestamp) {
-            revert AgreementsDeadlineInPast(terms.deliveryDeadline, uint64(block.timestamp));
+                || arbiter == buyer || arbiter == supplier || carrier == buyer || carrier == supplier
+        ) revert AgreementsInvalidParties(buyer, supplier, arbiter, carrier);
+        if (terms.penaltyCapBps > _BPS || terms.toleranceBps > _BPS) {
+            revert AgreementsInvalidBps(terms.penaltyCapBps, terms.toleranceBps);
         }
-        if (terms.arbiterTimeout == 0) revert AgreementsInvalidArbiterTimeout(terms.arbiterTimeout);
-        if (terms.requiredClaims.length > MAX_CLAIMS) revert AgreementsTooManyClaims(terms.requiredClaims.length, MAX_CLAIMS);
+        if (terms.price == 0 || terms.quantity == 0 || terms.quantity > type(uint48).max) {
+            revert AgreementsInvalidAmounts(terms.price, terms.quantity);
+        }
+        // the escrow must fit 256 bits (price + ⌈price × tolerance⌉)
+        uint256 extra = Math.mulDiv(terms.price, terms.toleranceBps, _BPS, Math.Rounding.Ceil);
+        if (extra > type(uint256).max - terms.price) revert AgreementsInvalidAmounts(terms.price, terms.quantity);
+        if (terms.deliveryDeadline <= block.timestamp) {
+            revert AgreementsDeadlineInPast(terms.deliveryDeadline, _now());
+        }
+        if (terms.inspectionPeriod == 0 || terms.arbiterTimeout == 0) {
+            revert AgreementsInvalidPeriods(terms.inspectionPeriod, terms.arbiterTimeout);
+        }
+        uint256 n = terms.requiredClaims.length;
+        if (n > MAX_CLAIMS) revert AgreementsTooManyClaims(n, MAX_CLAIMS);
+        for (uint256 i; i < n; ++i) {
+            RequiredClaim calldata c = terms.requiredClaims[i];
+            if (c.attester == address(0) || c.attester == buyer || c.attester == supplier) {
+                revert AgreementsInvalidAttester(c.claim, c.attester);
+            }
+        }
         return keccak256(abi.encode(terms));
     }
 
@@ -309,28 +409,39 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
         unchecked {
             id = ++_count;
         }
-        _states[id] = State(status, proposedByBuyer, 0, bytes25(termsHash));
+        _states[id] = AgreementStateLib.create(status, proposedByBuyer);
+        _termsHashes[id] = termsHash;
     }
 
     /// @dev Loads agreement `id`, reverting if it does not exist or `terms` are not its terms.
-    function _load(uint256 id, Terms calldata terms) private view returns (State storage s, Status status) {
+    function _load(uint256 id, Terms calldata terms) private view returns (AgreementState s) {
         s = _states[id];
-        status = s.status;
-        if (status == Status.None) revert AgreementsUnknown(id);
-        bytes25 given = bytes25(_hashCalldata(terms));
-        if (given != s.termsHash) revert AgreementsTermsMismatch(id, s.termsHash, given);
+        if (s.status() == Status.None) revert AgreementsUnknown(id);
+        bytes32 stored = _termsHashes[id];
+        bytes32 given = _hashCalldata(terms);
+        if (given != stored) revert AgreementsTermsMismatch(id, stored, given);
+    }
+
+    function _expect(uint256 id, AgreementState s, Status expected) private pure {
+        Status status = s.status();
+        if (status != expected) revert AgreementsWrongStatus(id, status);
+    }
+
+    function _checkTag(uint256 id, AgreementState s, bytes32 batchId) private pure {
+        if (s.batchTag() != AgreementStateLib.tagOf(batchId)) revert AgreementsNotTenderedBatch(id, batchId);
     }
 
     /// @dev `keccak256(abi.encode(terms))` without re-encoding: hashes the word 0x20 followed by the
-    /// calldata bytes of `terms` (16 head words, the claims length, the claims). For canonically
-    /// encoded terms these are exactly the bytes of `abi.encode(terms)`; any other encoding (another
-    /// claims offset, dirty padding) hashes differently and fails the comparison with the stored
-    /// hash, which `propose` computed with `abi.encode`.
+    /// calldata bytes of `terms` (the 19-word head, the claims length, two words per claim). For
+    /// canonically encoded terms these are exactly the bytes of `abi.encode(terms)`; any other encoding
+    /// (another claims offset, dirty padding) hashes differently and fails the comparison with the
+    /// stored hash, which `propose` computed with `abi.encode`. A match therefore means the decoder
+    /// reads exactly the stored terms.
     function _hashCalldata(Terms calldata terms) private pure returns (bytes32 h) {
-        uint256 size = 0x220 + terms.requiredClaims.length * 32;
+        uint256 size = _TERMS_HEAD + 0x20 + terms.requiredClaims.length * 0x40;
         // Memory-safe: writes only scratch memory at the free memory pointer, which is not moved and
-        // holds nothing. `size` cannot overflow: the claims length was bounds-checked against
-        // calldata size by the accessor above.
+        // holds nothing. `size` cannot overflow: the claims length was bounds-checked against calldata
+        // size by the accessor above.
         assembly ("memory-safe") {
             let ptr := mload(0x40)
             mstore(ptr, 0x20)
@@ -339,29 +450,44 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
         }
     }
 
-    /// @dev Moves the escrowed `price` into the two parties' credits (`toSupplier + toBuyer == price`);
-    /// the caller has just moved the agreement from Funded/Disputed to a terminal status, so this
-    /// happens at most once per agreement.
+    /// @dev Moves `toSupplier + toBuyer` (the escrow) into the two parties' credits; the caller has just
+    /// moved the agreement to a terminal status, so this happens at most once per agreement.
     function _release(Terms calldata terms, uint256 toSupplier, uint256 toBuyer) private {
         address token = terms.token;
         if (toSupplier != 0) _credits[terms.supplier][token] += toSupplier;
         if (toBuyer != 0) _credits[terms.buyer][token] += toBuyer;
     }
 
-    /// @dev Every required claim must be attested for the batch, valid now, by an active certifier.
-    function _checkAttestations(bytes32[] calldata claims, bytes32 batchId, AttestationRef[] calldata refs)
+    /// @dev Binds `batchId` in the registry, handing it to the tender point, and checks that it is the
+    /// agreed product, unit and quantity.
+    function _bind(uint256 id, Terms calldata terms, bytes32 batchId, IProvenanceRegistry.Leg calldata leg)
+        private
+        returns (address to, uint256 quantity)
+    {
+        to = terms.carrier == address(0) ? terms.buyer : terms.carrier;
+        uint256 gtin;
+        bytes3 uom;
+        (gtin, quantity, uom) = _registry.bindDelivery(batchId, msg.sender, to, terms.buyer, id, leg);
+        if (gtin != terms.gtin) revert AgreementsGtinMismatch(batchId, terms.gtin, gtin);
+        if (uom != terms.uom) revert AgreementsUomMismatch(batchId, terms.uom, uom);
+        if (!_withinTolerance(terms, quantity)) {
+            revert AgreementsQuantityOutOfTolerance(batchId, terms.quantity, quantity);
+        }
+    }
+
+    /// @dev Every required claim must be valid now on the batch or the named ancestor, from its attester.
+    function _checkClaims(RequiredClaim[] calldata claims, bytes32 batchId, ClaimProof[] calldata proofs)
         private
         view
     {
         uint256 n = claims.length;
-        if (refs.length != n) revert AgreementsAttestationCount(n, refs.length);
+        if (proofs.length != n) revert AgreementsClaimCount(n, proofs.length);
         for (uint256 i; i < n; ++i) {
-            AttestationRef calldata ref = refs[i];
-            IProvenanceRegistry.ParticipantInfo memory issuer = _registry.getParticipant(ref.issuer);
-            if (
-                !issuer.active || issuer.roles & _CERTIFIER == 0
-                    || !_registry.isAttestationValid(batchId, claims[i], ref.issuer, ref.evidence, uint64(block.timestamp))
-            ) revert AgreementsAttestationInvalid(batchId, claims[i], ref.issuer, ref.evidence);
+            RequiredClaim calldata c = claims[i];
+            bytes32 subject = proofs[i].subject;
+            if (!_registry.isClaimValidFor(batchId, subject, c.claim, c.attester, proofs[i].evidence)) {
+                revert AgreementsClaimInvalid(batchId, c.claim, c.attester, subject);
+            }
         }
     }
 
@@ -373,28 +499,58 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
         if (auth.nonce != current) revert AgreementsInvalidNonce(party, current, auth.nonce);
         bytes32 digest =
             _hashTypedDataV4(keccak256(abi.encode(_AGREEMENT_TYPEHASH, termsHash, auth.nonce, auth.deadline)));
-        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, auth.signature);
-        if (err != ECDSA.RecoverError.NoError || recovered != party) revert AgreementsInvalidSignature(party, recovered);
+        // ECDSA.tryRecover (used for accounts without code) rejects high-s signatures
+        if (!Signatures.isValidNow(party, digest, auth.signature)) {
+            revert AgreementsInvalidSignature(party);
+        }
     }
 
-    /// @dev `price × min(daysLate × bpsPerDay, capBps) / 10_000`, rounded down, exact for any price.
-    /// Requires `capBps <= 10_000` (every caller checks it or has stored terms that `propose` checked).
-    function _penalty(uint256 price, uint256 bpsPerDay, uint256 capBps, uint256 daysLate)
+    /// @dev `escrow = price + ⌈price × toleranceBps / 10_000⌉` (fits: checked at proposal).
+    function _escrowOf(Terms calldata terms) private pure returns (uint256) {
+        return terms.price + Math.mulDiv(terms.price, terms.toleranceBps, _BPS, Math.Rounding.Ceil);
+    }
+
+    /// @dev `|delivered − quantity| × 10_000 <= quantity × toleranceBps`.
+    function _withinTolerance(Terms calldata terms, uint256 delivered) private pure returns (bool) {
+        uint256 agreed = terms.quantity;
+        if (agreed > type(uint48).max || delivered > type(uint48).max) return false;
+        uint256 deviation = delivered > agreed ? delivered - agreed : agreed - delivered;
+        // cannot overflow: both sides are below 2^48 * 2^16
+        return deviation * _BPS <= agreed * terms.toleranceBps;
+    }
+
+    /// @dev payment = price × delivered / quantity (rounded down, at most the escrow for a delivery
+    /// within tolerance); penalty = payment × min(daysLate × bpsPerDay, capBps) / 10_000 (rounded
+    /// down, at most the payment since capBps <= 10_000). The supplier gets payment − penalty, the
+    /// buyer the rest of the escrow.
+    function _payout(Terms calldata terms, uint256 delivered, uint256 daysLate)
         private
         pure
-        returns (uint256)
+        returns (uint256 toSupplier, uint256 toBuyer)
     {
-        if (daysLate == 0 || bpsPerDay == 0) return 0;
-        // Cannot overflow: past 10_000 days any non-zero daily rate exceeds every valid cap; below
-        // that the product is < 10_001 * 2**16. Then `rate <= capBps <= 10_000` (checked at
-        // proposal), so `(price / 10_000) * rate <= price`, `(price % 10_000) * rate < 10**8`, and
-        // their sum is at most `price * rate / 10_000 <= price`.
-        unchecked {
-            uint256 rate = daysLate > 10_000 ? capBps : daysLate * bpsPerDay;
-            if (rate > capBps) rate = capBps;
-            // price = q * 10_000 + r, so price * rate / 10_000 = q * rate + r * rate / 10_000 exactly,
-            // without the overflow of price * rate for prices near 2**256.
-            return (price / 10_000) * rate + ((price % 10_000) * rate) / 10_000;
+        uint256 price = terms.price;
+        // delivered < 2^48 (a batch quantity), so the plain product fits whenever price < 2^208
+        uint256 payment = price < 1 << 208
+            ? price * delivered / terms.quantity
+            : Math.mulDiv(price, delivered, terms.quantity);
+        uint256 rate = 0;
+        if (daysLate != 0 && terms.penaltyBpsPerDay != 0) {
+            // past 10_000 days any non-zero daily rate exceeds every valid cap
+            rate = daysLate > _BPS ? terms.penaltyCapBps : daysLate * terms.penaltyBpsPerDay;
+            if (rate > terms.penaltyCapBps) rate = terms.penaltyCapBps;
         }
+        // rate <= 10_000 < 2^14: the plain product fits whenever payment < 2^242
+        uint256 penalty = payment < 1 << 242 ? payment * rate / _BPS : Math.mulDiv(payment, rate, _BPS);
+        toSupplier = payment - penalty;
+        toBuyer = _escrowOf(terms) - toSupplier;
+    }
+
+    /// @dev Whole days from `deadline` to `at` (0 if on time).
+    function _daysLate(uint64 deadline, uint256 at) private pure returns (uint256) {
+        return at > deadline ? (at - deadline) / 1 days : 0;
+    }
+
+    function _now() private view returns (uint64) {
+        return uint64(block.timestamp); // block timestamps fit uint64 for the next 5e11 years
     }
 }

@@ -44,6 +44,26 @@ class Artifact:
     metadata: str
     #: Byte ranges of the runtime code that the constructor fills in (immutables).
     immutable_references: dict[str, list[dict[str, int]]] = field(default_factory=dict)
+    #: Where the creation code needs the address of a linked library: {source: {library: [ranges]}}.
+    link_references: dict[str, dict[str, list[dict[str, int]]]] = field(default_factory=dict)
+
+    @property
+    def libraries(self) -> list[str]:
+        """Names of the linked libraries this contract needs deployed first."""
+        return sorted({lib for refs in self.link_references.values() for lib in refs})
+
+    def linked_bytecode(self, addresses: dict[str, str]) -> str:
+        """The creation code with every library placeholder replaced by its deployed address."""
+        code = self.bytecode.removeprefix("0x")
+        for refs in self.link_references.values():
+            for library, ranges in refs.items():
+                if library not in addresses:
+                    raise CompilerError(f"{self.name} needs library {library} deployed first")
+                address = addresses[library].lower().removeprefix("0x")
+                for ref in ranges:
+                    start = 2 * ref["start"]
+                    code = code[:start] + address + code[start + 2 * ref["length"] :]
+        return "0x" + code
 
     def runtime_code_masked(self, code: str) -> str:
         """`code` (deployed runtime hex) with the immutable ranges zeroed, for comparisons."""
@@ -62,6 +82,7 @@ class Artifact:
             "deployedBytecode": self.deployed_bytecode,
             "metadata": self.metadata,
             "immutableReferences": self.immutable_references,
+            "linkReferences": self.link_references,
         }
 
 
@@ -76,6 +97,7 @@ def settings() -> dict[str, Any]:
                 "*": [
                     "abi",
                     "evm.bytecode.object",
+                    "evm.bytecode.linkReferences",
                     "evm.deployedBytecode.object",
                     "evm.deployedBytecode.immutableReferences",
                     "metadata",
@@ -150,8 +172,8 @@ def compile_contracts(root: Path = PROJECT_ROOT, solc: Path | None = None) -> di
             continue  # OpenZeppelin and other libraries
         for name, data in contracts.items():
             bytecode = data["evm"]["bytecode"]["object"]
-            if not bytecode:
-                continue  # interfaces and abstract contracts
+            if not bytecode or not data["abi"]:
+                continue  # interfaces, abstract contracts, libraries of internal functions
             artifacts[name] = Artifact(
                 name=name,
                 source=source,
@@ -160,6 +182,7 @@ def compile_contracts(root: Path = PROJECT_ROOT, solc: Path | None = None) -> di
                 deployed_bytecode="0x" + data["evm"]["deployedBytecode"]["object"],
                 metadata=data["metadata"],
                 immutable_references=data["evm"]["deployedBytecode"].get("immutableReferences", {}),
+                link_references=data["evm"]["bytecode"].get("linkReferences", {}),
             )
     return artifacts
 
@@ -216,6 +239,7 @@ def load_artifact(name: str, directory: Path = ARTIFACTS_DIR) -> Artifact:
         deployed_bytecode=data["deployedBytecode"],
         metadata=data["metadata"],
         immutable_references=data.get("immutableReferences", {}),
+        link_references=data.get("linkReferences", {}),
     )
 
 

@@ -137,13 +137,11 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
         if (batchIds.length == 0) revert RegistryInvalidInputCount(0);
         uint24 fromId = _s.activeId(msg.sender);
         (uint24 toId, uint8 toRoles) = _s.activeIdRoles(to);
-        uint64 timestamp = RegistryCore.now_();
+        Handoff memory h = Handoff(0, msg.sender, to, location, bizStep, disposition, transferOwnership, document);
         for (uint256 i; i < batchIds.length; ++i) {
             // loop over calldata only
-            _setPending(batchIds[i], fromId, toId, toRoles, to, transferOwnership);
-            emit HandoffInitiated(
-                batchIds[i], msg.sender, to, location, bizStep, disposition, transferOwnership, document, timestamp
-            );
+            h.batchId = batchIds[i];
+            _initiateFor(h, fromId, toId, toRoles);
         }
     }
 
@@ -324,16 +322,13 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
         address supplier,
         address to,
         address buyer,
-        uint256 agreementId,
         Leg calldata leg
     ) external onlySettlement returns (uint256 gtin, uint256 quantity, bytes3 uom) {
         (BatchWord w, bool direct) = _bind(batchId, supplier, to, buyer);
-        uint64 timestamp = RegistryCore.now_();
         address from = w.custodian() == w.owner() ? supplier : _s.accounts[w.custodian()];
         emit HandoffInitiated(
-            batchId, from, to, leg.location, leg.bizStep, leg.disposition, direct, leg.document, timestamp
+            batchId, from, to, leg.location, leg.bizStep, leg.disposition, direct, leg.document, RegistryCore.now_()
         );
-        emit DeliveryBound(batchId, agreementId, timestamp);
         return (w.gtin(), w.quantity(), w.uom());
     }
 
@@ -462,22 +457,21 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
         uint24 fromId = _s.activeId(h.from);
         uint8 toRoles;
         (toId, toRoles) = _s.activeIdRoles(h.to);
-        _setPending(h.batchId, fromId, toId, toRoles, h.to, h.transferOwnership);
+        _initiateFor(h, fromId, toId, toRoles);
+    }
+
+    function _initiateFor(Handoff memory h, uint24 fromId, uint24 toId, uint8 toRoles) private {
+        bool title = _setPending(h.batchId, fromId, toId, toRoles, h.to, h.transferOwnership);
         emit HandoffInitiated(
-            h.batchId,
-            h.from,
-            h.to,
-            h.location,
-            h.bizStep,
-            h.disposition,
-            h.transferOwnership,
-            h.document,
-            RegistryCore.now_()
+            h.batchId, h.from, h.to, h.location, h.bizStep, h.disposition, title, h.document, RegistryCore.now_()
         );
     }
 
+    /// @dev Records a pending handoff of `batchId` from `fromId` to `toId`; returns whether title moves
+    /// on acceptance (asked for by the owner, or the leg that ends a bound delivery at its buyer).
     function _setPending(bytes32 batchId, uint24 fromId, uint24 toId, uint8 toRoles, address to, bool transferOwnership)
         private
+        returns (bool title)
     {
         BatchWord w = _s.batches[batchId];
         _s.checkMovable(batchId, w);
@@ -485,12 +479,14 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
         if (toId == fromId) revert RegistrySelfHandoff(batchId, to);
         uint24 buyer = w.boundTo();
         if (buyer != 0) {
-            // a bound delivery moves only towards its buyer, through carriers, and title waits for it
+            // a bound delivery moves only towards its buyer, through carriers; title waits for the buyer
             if (transferOwnership || (toId != buyer && toRoles & RegistryCore.CARRIER == 0)) {
                 revert RegistryBoundDelivery(batchId, _s.accounts[buyer]);
             }
-        } else if (transferOwnership && w.owner() != fromId) {
-            revert RegistryNotOwner(batchId, _s.accounts[fromId]);
+            title = toId == buyer;
+        } else {
+            if (transferOwnership && w.owner() != fromId) revert RegistryNotOwner(batchId, _s.accounts[fromId]);
+            title = transferOwnership;
         }
         _s.batches[batchId] = w.withPending(toId, transferOwnership, false);
     }

@@ -144,9 +144,9 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
         uint256 closedAt = uint256(terms.deliveryDeadline) + terms.gracePeriod;
         if (block.timestamp > closedAt) revert AgreementsTenderClosed(id, closedAt, block.timestamp);
         _states[id] = s.tendered(block.timestamp, batchId);
-        (address to, uint256 quantity) = _bind(id, terms, batchId, leg);
+        _bind(terms, batchId, leg);
         _checkClaims(terms.requiredClaims, batchId, proofs);
-        emit DeliveryTendered(id, batchId, to, quantity, _daysLate(terms.deliveryDeadline, block.timestamp), _now());
+        emit DeliveryTendered(id, batchId, _daysLate(terms.deliveryDeadline, block.timestamp), _now());
     }
 
     /// @inheritdoc ISupplyAgreements
@@ -460,14 +460,9 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
 
     /// @dev Binds `batchId` in the registry, handing it to the tender point, and checks that it is the
     /// agreed product, unit and quantity.
-    function _bind(uint256 id, Terms calldata terms, bytes32 batchId, IProvenanceRegistry.Leg calldata leg)
-        private
-        returns (address to, uint256 quantity)
-    {
-        to = terms.carrier == address(0) ? terms.buyer : terms.carrier;
-        uint256 gtin;
-        bytes3 uom;
-        (gtin, quantity, uom) = _registry.bindDelivery(batchId, msg.sender, to, terms.buyer, id, leg);
+    function _bind(Terms calldata terms, bytes32 batchId, IProvenanceRegistry.Leg calldata leg) private {
+        address to = terms.carrier == address(0) ? terms.buyer : terms.carrier;
+        (uint256 gtin, uint256 quantity, bytes3 uom) = _registry.bindDelivery(batchId, msg.sender, to, terms.buyer, leg);
         if (gtin != terms.gtin) revert AgreementsGtinMismatch(batchId, terms.gtin, gtin);
         if (uom != terms.uom) revert AgreementsUomMismatch(batchId, terms.uom, uom);
         if (!_withinTolerance(terms, quantity)) {
@@ -507,7 +502,9 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
 
     /// @dev `escrow = price + ⌈price × toleranceBps / 10_000⌉` (fits: checked at proposal).
     function _escrowOf(Terms calldata terms) private pure returns (uint256) {
-        return terms.price + Math.mulDiv(terms.price, terms.toleranceBps, _BPS, Math.Rounding.Ceil);
+        uint256 tolerance = terms.toleranceBps;
+        if (tolerance == 0) return terms.price;
+        return terms.price + Math.mulDiv(terms.price, tolerance, _BPS, Math.Rounding.Ceil);
     }
 
     /// @dev `|delivered − quantity| × 10_000 <= quantity × toleranceBps`.

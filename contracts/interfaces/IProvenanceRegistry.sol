@@ -340,14 +340,19 @@ interface IProvenanceRegistry {
         bytes32 document,
         uint64 at
     );
-    /// @notice A handoff was initiated (for a tender: by the settlement contract on the supplier's behalf).
+    /// @notice A handoff was initiated. A tender (the start of a bound delivery) is initiated by the
+    /// settlement contract on the supplier's behalf, in the transaction of the agreement's
+    /// `DeliveryTendered`; from then on the batch is bound until its buyer accepts it (custody and
+    /// title pass, the agreement settles), it is released (`DeliveryReleased`) or title is transferred
+    /// (`TitleTransferred`).
     /// @param batchId The batch.
     /// @param from The custodian.
     /// @param to The recipient.
     /// @param location GLN of the handoff.
     /// @param bizStep CBV business step code.
     /// @param disposition CBV disposition code.
-    /// @param transferOwnership Whether title moves on acceptance.
+    /// @param transferOwnership Whether title moves to `to` on acceptance: asked for by the owner, or the
+    /// leg of a bound delivery that ends at its buyer.
     /// @param document Hash of the accompanying document.
     /// @param at Block timestamp.
     event HandoffInitiated(
@@ -385,14 +390,6 @@ interface IProvenanceRegistry {
     /// @param document Hash of the accompanying document.
     /// @param at Block timestamp.
     event HandoffCancelled(bytes32 indexed batchId, address indexed from, address indexed to, bytes32 document, uint64 at);
-    /// @notice A supplier tendered the batch under an agreement (the `HandoffInitiated` just before is
-    /// the tender): it is bound to that delivery until the agreement's buyer accepts it (a
-    /// `HandoffAccepted` by the buyer: custody and title pass, the agreement settles), it is released,
-    /// or title is transferred.
-    /// @param batchId The batch.
-    /// @param agreementId The agreement in the settlement contract.
-    /// @param at Block timestamp.
-    event DeliveryBound(bytes32 indexed batchId, uint256 indexed agreementId, uint64 at);
     /// @notice A bound delivery ended without completion (withdrawn, rejected, or resolved without
     /// delivery); title stayed with the supplier.
     /// @param batchId The batch.
@@ -787,7 +784,6 @@ interface IProvenanceRegistry {
     /// @param supplier The agreement's supplier.
     /// @param to The tender point: the buyer, or a carrier for the buyer.
     /// @param buyer The agreement's buyer, where the delivery ends.
-    /// @param agreementId The agreement (for the event).
     /// @param leg Place, CBV codes and document of the tender.
     /// @return gtin The batch's GTIN.
     /// @return quantity The batch's quantity.
@@ -797,7 +793,6 @@ interface IProvenanceRegistry {
         address supplier,
         address to,
         address buyer,
-        uint256 agreementId,
         Leg calldata leg
     ) external returns (uint256 gtin, uint256 quantity, bytes3 uom);
 

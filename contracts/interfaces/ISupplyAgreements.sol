@@ -252,16 +252,13 @@ interface ISupplyAgreements {
     /// @param amount The escrow (`escrowOf(terms)`).
     /// @param at Block timestamp.
     event AgreementFunded(uint256 indexed id, address indexed token, uint256 amount, uint64 at);
-    /// @notice The supplier tendered a batch under the agreement.
+    /// @notice The supplier tendered a batch under the agreement (to the buyer, or to `terms.carrier`):
+    /// the registry's `HandoffInitiated` of the same transaction is the tender.
     /// @param id The agreement.
-    /// @param batchId The tendered batch.
-    /// @param to The tender point (buyer or named carrier).
-    /// @param quantity The tendered quantity.
+    /// @param batchId The tendered batch, bound to this agreement from now on.
     /// @param daysLate Whole days after the deadline at the tender.
     /// @param at Block timestamp.
-    event DeliveryTendered(
-        uint256 indexed id, bytes32 indexed batchId, address to, uint256 quantity, uint256 daysLate, uint64 at
-    );
+    event DeliveryTendered(uint256 indexed id, bytes32 indexed batchId, uint256 daysLate, uint64 at);
     /// @notice The supplier withdrew its tender before the tender point accepted it.
     /// @param id The agreement.
     /// @param batchId The batch.

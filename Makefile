@@ -3,21 +3,23 @@
 #   make test   - set up, then lint, type-check and run every test (incl. Anvil, Ganache, brownie)
 # Set-up is idempotent: each step reruns only when its inputs change.
 
+SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BVENV := .venv-brownie
+SVENV := .venv-slither
 BIN := $(VENV)/bin
 NODE_BIN := $(CURDIR)/node_modules/.bin
 export PATH := $(NODE_BIN):$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/build/solcx
 
-.PHONY: demo test setup lint typecheck pytest compile artifacts gas-table benchmark clean
+.PHONY: demo test setup lint typecheck slither pytest compile artifacts gas-table benchmark clean
 
 # --rpc embedded: a PROVENANCE_RPC exported for your own node does not send the demo there.
 demo: setup
 	$(BIN)/provenance --rpc embedded demo
 
-test: setup $(BVENV)/.installed lint typecheck pytest
+test: setup $(BVENV)/.installed lint typecheck slither pytest
 
 setup: $(VENV)/.installed node_modules/.installed build/solcx/solc-v0.8.37
 
@@ -34,6 +36,22 @@ node_modules/.installed: package.json package-lock.json
 build/solcx/solc-v0.8.37: bin/solc
 	mkdir -p build/solcx
 	ln -sf ../../bin/solc $@
+
+# slither-analyzer pins web3 and eth-* versions of its own: it gets its own environment too.
+$(SVENV)/.installed: requirements-slither.txt
+	$(PYTHON) -m venv $(SVENV)
+	$(SVENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-slither.txt
+	touch $@
+
+# Static analysis of contracts/ (test doubles in mocks/ excluded): any Low, Medium or High finding
+# fails; each accepted one is suppressed in place with its reason (`slither-disable-...` comments).
+slither: setup $(SVENV)/.installed
+	set -o pipefail; $(SVENV)/bin/slither contracts --solc bin/solc --solc-standard-json \
+	    --solc-remaps '@openzeppelin/=node_modules/@openzeppelin/' \
+	    --solc-args '--optimize --optimize-runs 200 --evm-version shanghai' \
+	    --filter-paths 'node_modules|contracts/mocks' --exclude-dependencies --exclude-informational \
+	    --fail-low 2>&1 | grep -v -e 'will be promoted to keyword' -e '^ *[0-9]* |' -e '^ *|' \
+	    -e '^ *-->' -e '^ *\^' -e '^$$'
 
 # eth-brownie pins every dependency exactly: it gets its own environment.
 $(BVENV)/.installed: requirements-brownie.txt

@@ -383,7 +383,7 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
     function getBatch(bytes32 batchId) external view returns (BatchInfo memory info) {
         BatchWord w = _s.batches[batchId];
         uint32[] memory ancestors = _s.ancestorsOf(w);
-        bool lineageRecalled;
+        bool lineageRecalled = false;
         for (uint256 i; i < ancestors.length; ++i) {
             if (_s.isLineageRecalled(ancestors[i])) lineageRecalled = true;
         }
@@ -545,6 +545,7 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
 
     /// @dev Verifies `auth` as `signer`'s EIP-712 consent to `h` (ECDSA or EIP-1271) and uses its nonce.
     function _authorize(Handoff calldata h, address signer, Authorization calldata auth) private {
+        // slither-disable-next-line timestamp (a consent's deadline; seconds of drift do not matter)
         if (block.timestamp > auth.deadline) revert RegistrySignatureExpired(signer, auth.deadline);
         uint256 current = _useNonce(signer);
         if (auth.nonce != current) revert RegistryInvalidNonce(signer, current, auth.nonce);

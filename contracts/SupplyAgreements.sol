@@ -21,6 +21,12 @@ import {AgreementState, AgreementStateLib} from "./types/AgreementState.sol";
 /// upgrade path. Payments are pulled: every payout is a credit in `_credits[account][token]`.
 /// State-changing functions update storage before any external call; the calls go to the fixed
 /// registry, to the agreement's token in `fund`, and to the payee in `withdraw`, which is `nonReentrant`.
+// Deadlines are days long and a block producer moves `block.timestamp` by seconds at most; the
+// AgreementState word packs times next to the status, which slither's taint reads as timestamp use.
+// slither-disable-start timestamp,incorrect-equality
+// The only external calls before these state writes and events go to the registry that created this
+// contract, which calls nothing back; token and ETH transfers are in fund and withdraw (nonReentrant).
+// slither-disable-start reentrancy-benign,reentrancy-events
 contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces {
     using SafeERC20 for IERC20;
 
@@ -230,6 +236,7 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
         _states[id] = s.withStatus(Status.Resolved);
         if (s.disputeKind() == DisputeKind.Escalated) {
             _checkTag(id, s, batchId);
+            // slither-disable-next-line unused-return (the award, not the quantity, decides the split)
             if (deliver) _registry.transferTitle(batchId, id);
             else _registry.releaseDelivery(batchId, id);
         } else if (deliver) {
@@ -250,7 +257,7 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
             revert AgreementsArbiterTimeoutPending(id, defaultAfter, block.timestamp);
         }
         _states[id] = s.withStatus(Status.Resolved);
-        uint256 toSupplier;
+        uint256 toSupplier = 0;
         uint256 toBuyer;
         bool delivered = s.disputeKind() == DisputeKind.Escalated;
         if (delivered) {
@@ -480,6 +487,7 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
         for (uint256 i; i < n; ++i) {
             RequiredClaim calldata c = claims[i];
             bytes32 subject = proofs[i].subject;
+            // slither-disable-next-line calls-loop (at most MAX_CLAIMS views on the fixed registry)
             if (!_registry.isClaimValidFor(batchId, subject, c.claim, c.attester, proofs[i].evidence)) {
                 revert AgreementsClaimInvalid(batchId, c.claim, c.attester, subject);
             }
@@ -551,3 +559,5 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
         return uint64(block.timestamp); // block timestamps fit uint64 for the next 5e11 years
     }
 }
+// slither-disable-end reentrancy-benign,reentrancy-events
+// slither-disable-end timestamp,incorrect-equality

@@ -154,8 +154,8 @@ library Derivations {
     {
         key = _allocateNumbers(s, ids.length);
         uint32[] memory lineage = new uint32[](LineageLib.MAX);
-        uint256 count;
-        uint24 origin;
+        uint256 count = 0;
+        uint24 origin = 0;
         for (uint256 i; i < ids.length; ++i) {
             // ids is calldata or a one-element array; a repeated id fails in _consume (already Consumed).
             // key + i <= the last number handed out, which fits uint32 (checked in _allocateNumbers)
@@ -199,7 +199,7 @@ library Derivations {
         view
         returns (uint48)
     {
-        uint256 total;
+        uint256 total = 0;
         for (uint256 i; i < ids.length; ++i) {
             total += s.batches[ids[i]].quantity(); // cannot overflow: calldata-length many uint48 values
         }

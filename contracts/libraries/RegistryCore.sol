@@ -225,7 +225,7 @@ library RegistryCore {
     function isValidGtin(uint256 gtin) internal pure returns (bool) {
         if (gtin == 0 || gtin >= GTIN_LIMIT) return false;
         uint256 rest = gtin / 10;
-        uint256 sum;
+        uint256 sum = 0;
         // safe: 13 digits, each weighted at most 3, sum <= 351; divisions cannot underflow
         unchecked {
             for (uint256 i; i < 13; ++i) {

@@ -50,7 +50,7 @@ library LineageLib {
     /// the caller).
     function store(LineageSet storage set, uint24 origin_, uint32[] memory numbers, uint256 count) internal {
         uint256 head = count | (uint256(origin_) << 8);
-        uint256 tail;
+        uint256 tail = 0;
         // safe: count <= MAX, so every shift below stays within the word
         unchecked {
             for (uint256 i; i < count; ++i) {

@@ -16,6 +16,7 @@ library Signatures {
     /// returning the EIP-1271 magic value.
     function isValidNow(address signer, bytes32 hash, bytes calldata signature) internal view returns (bool) {
         if (signer.code.length == 0) {
+            // slither-disable-next-line unused-return (the error argument adds nothing to `err`)
             (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(hash, signature);
             return err == ECDSA.RecoverError.NoError && recovered == signer;
         }

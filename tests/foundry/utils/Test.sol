@@ -31,6 +31,8 @@ interface Vm {
     function recordLogs() external;
     function getRecordedLogs() external returns (Log[] memory logs);
     function assume(bool condition) external pure;
+    function envOr(string calldata name, bool defaultValue) external view returns (bool);
+    function toString(uint256 value) external pure returns (string memory);
     function snapshotState() external returns (uint256 id);
     function revertToState(uint256 id) external returns (bool);
 

@@ -253,7 +253,7 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
         Attestation storage a = _s.attestations[attestationId];
         uint24 issuerId = a.issuerId;
         if (issuerId == 0) revert RegistryUnknownAttestation(attestationId);
-        if (issuerId != callerId) revert RegistryMissingRole(msg.sender, RegistryCore.CERTIFIER);
+        if (issuerId != callerId) revert RegistryNotIssuer(attestationId, msg.sender);
         if (a.revokedAt != 0) revert RegistryAttestationRevoked(attestationId);
         uint64 timestamp = RegistryCore.now_();
         a.revokedAt = timestamp;
@@ -404,6 +404,16 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
             lineageNumber: w.lineageNumber(),
             ancestors: uint8(ancestors.length)
         });
+    }
+
+    /// @inheritdoc IProvenanceRegistry
+    function isRecalled(bytes32 batchId) external view returns (bool recalled) {
+        BatchWord w = _s.batches[batchId];
+        if (w.recalled()) return true;
+        uint32[] memory ancestors = _s.ancestorsOf(w);
+        for (uint256 i; i < ancestors.length; ++i) {
+            if (_s.isLineageRecalled(ancestors[i])) return true;
+        }
     }
 
     /// @inheritdoc IProvenanceRegistry

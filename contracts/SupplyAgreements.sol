@@ -188,9 +188,13 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
     /// @inheritdoc ISupplyAgreements
     function rejectDelivery(uint256 id, Terms calldata terms, bytes32 batchId, bytes32 reason) external {
         AgreementState s = _load(id, terms);
-        _expect(id, s, Status.Tendered);
+        Status status = s.status();
+        bool escalated = status == Status.Disputed && s.disputeKind() == DisputeKind.Escalated;
+        if (status != Status.Tendered && !escalated) revert AgreementsWrongStatus(id, status);
         if (msg.sender != terms.buyer) revert AgreementsNotBuyer(id, msg.sender);
         _checkTag(id, s, batchId);
+        // after an escalation the buyer may still refuse goods that a recall has reached
+        if (escalated && !_registry.isRecalled(batchId)) revert AgreementsWrongStatus(id, status);
         _states[id] = s.disputed(DisputeKind.Rejected, block.timestamp);
         _registry.releaseDelivery(batchId, id);
         emit DisputeRaised(id, msg.sender, DisputeKind.Rejected, reason, _now());
@@ -263,6 +267,8 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
         if (delivered) {
             // a conforming tender is proven on chain: paid as if accepted, title passes
             _checkTag(id, s, batchId);
+            // a recall before acceptance blocks settlement, by default too
+            if (_registry.isRecalled(batchId)) revert AgreementsGoodsRecalled(id, batchId);
             uint256 quantity = _registry.transferTitle(batchId, id);
             (toSupplier, toBuyer) = _payout(terms, quantity, _daysLate(terms.deliveryDeadline, s.tenderedAt()));
         } else {

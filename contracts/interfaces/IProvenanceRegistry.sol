@@ -269,6 +269,8 @@ interface IProvenanceRegistry {
     error RegistryAttestationExists(bytes32 attestationId);
     /// @notice No attestation with this id exists.
     error RegistryUnknownAttestation(bytes32 attestationId);
+    /// @notice `caller` is not the participant that issued the attestation.
+    error RegistryNotIssuer(bytes32 attestationId, address caller);
     /// @notice The attestation was already revoked.
     error RegistryAttestationRevoked(bytes32 attestationId);
     /// @notice `caller` may not recall the batch: it is neither its active origin nor the operator.
@@ -850,6 +852,11 @@ interface IProvenanceRegistry {
     /// @param id The participant id.
     /// @return account Its address.
     function participantAt(uint24 id) external view returns (address account);
+
+    /// @notice Whether the batch or one of its ancestors is recalled.
+    /// @param batchId The batch.
+    /// @return recalled True if any recall reaches it.
+    function isRecalled(bytes32 batchId) external view returns (bool recalled);
 
     /// @notice The holder of the company prefix that covers `gtin` (zero if none).
     /// @param gtin The GTIN.

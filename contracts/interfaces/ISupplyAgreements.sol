@@ -35,8 +35,9 @@ import {IProvenanceRegistry} from "./IProvenanceRegistry.sol";
 /// - If the buyer neither accepts nor rejects within `inspectionPeriod` of the tender, the supplier
 ///   may `escalate`: a dispute whose default pays the supplier as if accepted and passes title to the
 ///   buyer (a conforming tender is proven on chain). The buyer may still accept until it is resolved.
-/// - A recall of the batch or an ancestor before acceptance makes acceptance revert (the buyer rejects
-///   instead); after acceptance the payment stands and the recall is a matter for the arbiter off chain.
+/// - A recall of the batch or an ancestor before acceptance blocks settlement: acceptance and the
+///   escalation default revert, and the buyer may reject even after an escalation; after acceptance
+///   the payment stands and the recall is a matter for the arbiter off chain.
 ///
 /// Safety invariants (each a Foundry invariant in tests/foundry/ and a Hypothesis rule in
 /// tests/contracts/):
@@ -211,6 +212,9 @@ interface ISupplyAgreements {
     error AgreementsAwardTooHigh(uint256 id, uint256 supplierAmount, uint256 escrow);
     /// @notice The arbiter ordered delivery of goods that a rejection already returned to the supplier.
     error AgreementsNothingToDeliver(uint256 id);
+    /// @notice The tendered goods (or an ancestor) are recalled: no settlement by default; the buyer
+    /// may reject, the arbiter may award.
+    error AgreementsGoodsRecalled(uint256 id, bytes32 batchId);
     /// @notice The caller has no credit in this token.
     error AgreementsNothingToWithdraw(address account, address token);
     /// @notice Sending ETH to the account failed; the credit is kept.
@@ -401,7 +405,8 @@ interface ISupplyAgreements {
 
     /// @notice Reject the tender: it is withdrawn (goods stay the supplier's) and a dispute opens whose
     /// default refunds the buyer.
-    /// @dev Requirements: status Tendered, terms match; caller is the buyer; `batchId` is the tendered batch.
+    /// @dev Requirements: terms match; caller is the buyer; `batchId` is the tendered batch; status
+    /// Tendered, or Disputed after an escalation when the goods or an ancestor are recalled.
     /// @param id The agreement.
     /// @param terms Its terms.
     /// @param batchId The tendered batch.
@@ -437,7 +442,7 @@ interface ISupplyAgreements {
     /// @notice Apply the default when the arbiter did not act in time: after a rejection a full refund
     /// to the buyer; after an escalation the supplier is paid as if accepted and title passes.
     /// @dev Requirements: status Disputed, terms match (any caller); `block.timestamp > disputedAt +
-    /// arbiterTimeout`; after an escalation `batchId` is the tendered batch.
+    /// arbiterTimeout`; after an escalation `batchId` is the tendered batch and no recall reaches it.
     /// @param id The agreement.
     /// @param terms Its terms.
     /// @param batchId The tendered batch (ignored after a rejection).

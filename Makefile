@@ -73,7 +73,9 @@ pytest: setup $(BVENV)/.installed
 # Foundry (tests/foundry/, foundry.toml): unit, scenario and invariant tests, then `forge coverage` of
 # the unit and scenario suites, printed and gated (95 % lines, 90 % branches per contract).
 # FOUNDRY_PROFILE=deep make forge runs the longer invariant campaign.
-FORGE := $(NODE_BIN)/forge
+# The platform binary itself: the npm wrapper (node_modules/.bin/forge, forge 1.7.1) always exits 0,
+# even when tests fail, which would hide every failure from `make test`.
+FORGE := $(firstword $(wildcard $(CURDIR)/node_modules/@foundry-rs/forge-*/bin/forge) $(NODE_BIN)/forge)
 
 forge: setup
 	$(FORGE) test --offline

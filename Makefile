@@ -13,7 +13,7 @@ NODE_BIN := $(CURDIR)/node_modules/.bin
 export PATH := $(NODE_BIN):$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/build/solcx
 
-.PHONY: demo test setup lint typecheck slither pytest forge coverage-readme compile artifacts gas-table benchmark clean
+.PHONY: demo test setup lint typecheck slither pytest forge coverage-readme mutation compile artifacts gas-table benchmark clean
 
 # --rpc embedded: a PROVENANCE_RPC exported for your own node does not send the demo there.
 demo: setup
@@ -84,6 +84,10 @@ forge: setup
 # Rewrite the README's coverage table from a fresh `forge coverage` run.
 coverage-readme: setup
 	$(BIN)/python scripts/coverage_report.py --write
+
+# Mutation score of the Foundry suites (slither-mutate; hours on 2 cores; not part of `make test`).
+mutation: setup $(SVENV)/.installed
+	$(BIN)/python scripts/mutation_score.py --write
 
 compile: setup
 	$(BIN)/provenance compile

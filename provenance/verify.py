@@ -220,6 +220,7 @@ class RecallView:
     document: str | None = None
     lifted_at: int | None = None  # the operator lifted it (a mistaken recall)
     lifted_by: str | None = None
+    lot: str | None = None  # the recalled batch's lot, when the history names it
 
     @property
     def active(self) -> bool:
@@ -708,6 +709,16 @@ class _Analysis:
                 return int(edge.args["quantity"])
         return None
 
+    def lot_of(self, batch: str) -> str | None:
+        """The batch's lot, from its creation or split event (None if the history lacks both)."""
+        for event in self.by_batch.get(batch, []):
+            if event.name == "BatchCreated":
+                return lot_from_bytes32(event.args["lot"])
+        for _parent, edge in self.parents.get(batch, []):
+            if edge.name == "BatchSplit":
+                return lot_from_bytes32(edge.args["lot"])
+        return None
+
     def recalled_now(self, batch: str) -> bool:
         recalled = False
         for event in self.by_batch.get(batch, []):
@@ -771,8 +782,15 @@ class _Analysis:
 
     # ---------------------------------------------------------------- custody and title replay
 
-    def _title(self, batch: str, from_: str | None, to: str, event: Event, via: str,
-               agreement_id: int | None = None) -> None:  # fmt: skip
+    def _title(
+        self,
+        batch: str,
+        from_: str | None,
+        to: str,
+        event: Event,
+        via: str,
+        agreement_id: int | None = None,
+    ) -> None:
         self.titles.append(
             TitleView(batch, from_, to, int(event.args.get("at", 0)), via, agreement_id)
         )
@@ -868,8 +886,11 @@ class _Analysis:
                     terms = self.terms.get(agreement_id)
                     who = terms.supplier if terms is not None else sender
                     actor = self.check_actor(who, event, "tender")
-                    details |= {"agreement": agreement_id, "tender": True,
-                                "daysLate": int(tender.args["daysLate"])}  # fmt: skip
+                    details |= {
+                        "agreement": agreement_id,
+                        "tender": True,
+                        "daysLate": int(tender.args["daysLate"]),
+                    }
                 else:
                     actor = self.check_actor(sender, event, "handoff")
                 pending = event
@@ -910,8 +931,9 @@ class _Analysis:
                 if name == "HandoffAccepted":
                     if pending is not None and bool(pending.args["transferOwnership"]):
                         via = "delivery" if self._settled_in(event, batch) else "sale"
-                        self._title(batch, owner, recipient, event, via,
-                                    self._settled_in(event, batch))  # fmt: skip
+                        self._title(
+                            batch, owner, recipient, event, via, self._settled_in(event, batch)
+                        )
                         owner = recipient
                         extra["title"] = True
                     custodian = recipient
@@ -1168,7 +1190,9 @@ class _Analysis:
     ) -> RecallView:
         by, reason = str(recall.args["by"]), str(recall.args["reason"])
         what = "this batch" if relation == "batch" else f"{relation} batch"
-        text = f"{what} {self.short(batch)} was recalled by {self.people.label(by)}"
+        lot = self.lot_of(batch)
+        name = f"{lot} ({self.short(batch)})" if lot else self.short(batch)
+        text = f"{what} {name} was recalled by {self.people.label(by)}"
         why = bytes32_to_text(reason)
         text += f" ({why})" if not why.startswith("0x") else ""
         if lifted is not None:
@@ -1191,6 +1215,7 @@ class _Analysis:
             document=str(document) if document and int(str(document), 16) else None,
             lifted_at=int(lifted.args["at"]) if lifted is not None else None,
             lifted_by=str(lifted.args["by"]) if lifted is not None else None,
+            lot=lot,
         )
 
     def check_suspended_now(self) -> None:
@@ -1228,8 +1253,12 @@ class _Analysis:
                     view["first"] = event.key
                 else:
                     view["tenders"] += 1
-                view |= {"status": "tendered", "tendered_at": int(event.args["at"]),
-                         "days_late": int(event.args["daysLate"]), "event": event}  # fmt: skip
+                view |= {
+                    "status": "tendered",
+                    "tendered_at": int(event.args["at"]),
+                    "days_late": int(event.args["daysLate"]),
+                    "event": event,
+                }
                 self._check_tender(agreement_id, batch, event)
             elif view is None:
                 continue
@@ -1247,9 +1276,12 @@ class _Analysis:
             elif event.name == "DisputeRaised":
                 kind = DisputeKind(int(event.args["kind"]))
                 status = "rejected" if kind == DisputeKind.REJECTED else "escalated"
-                view |= {"status": status, "dispute": status,
-                         "disputed_at": int(event.args["at"]),
-                         "dispute_reason": bytes32_to_text(str(event.args["reason"]))}  # fmt: skip
+                view |= {
+                    "status": status,
+                    "dispute": status,
+                    "disputed_at": int(event.args["at"]),
+                    "dispute_reason": bytes32_to_text(str(event.args["reason"])),
+                }
                 if kind == DisputeKind.REJECTED:
                     view["rejections"] += 1
             elif event.name == "DisputeResolved":
@@ -1268,8 +1300,12 @@ class _Analysis:
 
     def _new_delivery(self, agreement_id: int, batch: str) -> dict[str, Any]:
         terms = self.terms.get(agreement_id)
-        view: dict[str, Any] = {"agreement_id": agreement_id, "batch_id": batch, "tenders": 1,
-                                "rejections": 0}  # fmt: skip
+        view: dict[str, Any] = {
+            "agreement_id": agreement_id,
+            "batch_id": batch,
+            "tenders": 1,
+            "rejections": 0,
+        }
         if terms is not None:
             view |= {
                 "buyer": terms.buyer,
@@ -1348,21 +1384,31 @@ class _Analysis:
                 view = replace(view, penalty=payment - supplier_amount)
             paid = self._amount(supplier_amount, view.token)
             cure = f" after {view.rejections} rejection(s)" if view.rejections else ""
-            self.add(INFO, f"{what} accepted by the buyer and settled{cure}: {late}, supplier "
-                           f"credited {paid}")  # fmt: skip
+            self.add(
+                INFO,
+                f"{what} accepted by the buyer and settled{cure}: {late}, supplier credited {paid}",
+            )
         elif view.status == "tendered":
             self.add(INFO, f"{what} tendered ({late}), awaiting the buyer's acceptance")
         elif view.status in ("withdrawn", "refunded"):
             self.add(INFO, f"{what} was tendered and withdrawn by the supplier")
         elif view.status == "rejected":
-            self.add(WARNING, f"{what} rejected by the buyer: dispute open (the goods stayed "
-                              "with the supplier)")  # fmt: skip
+            self.add(
+                WARNING,
+                f"{what} rejected by the buyer: dispute open (the goods stayed with the supplier)",
+            )
         elif view.status == "escalated":
-            self.add(WARNING, f"{what} escalated by the supplier (the buyer did not answer in "
-                              "the inspection period): dispute open")  # fmt: skip
+            self.add(
+                WARNING,
+                f"{what} escalated by the supplier (the buyer did not answer in "
+                "the inspection period): dispute open",
+            )
         elif view.status == "resolved":
-            how = "by default (the arbiter did not rule in time)" if view.resolved_by_default \
-                else "by the arbiter"  # fmt: skip
+            how = (
+                "by default (the arbiter did not rule in time)"
+                if view.resolved_by_default
+                else "by the arbiter"
+            )
             title = ", title passed to the buyer" if view.delivered else ""
             self.add(INFO, f"{what} disputed ({view.dispute}) and resolved {how}: supplier "
                            f"credited {self._amount(view.supplier_amount or 0, view.token)}"

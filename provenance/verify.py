@@ -942,7 +942,8 @@ class _Analysis:
                     if settled is not None:
                         extra["agreement"] = settled
                 if name != "HandoffCancelled" or released is None:
-                    self.anchor(args.get("document"), f"{verb} of batch {self.short(batch)}")
+                    what = f"{_VERBS[name]} of batch {self.short(batch)}"
+                    self.anchor(args.get("document"), what)
                 pending = None
                 self._entry(
                     event,

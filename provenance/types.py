@@ -859,7 +859,7 @@ TERMS_ABI_TYPE = (
     "(address,address,address,address,address,uint256,uint256,bytes3,uint16,uint256,uint64,"
     "uint32,uint32,uint32,uint16,uint16,(bytes32,address)[],bytes32,uint256)"
 )
-_TERMS_KEYS = (
+TERMS_KEYS = (
     "buyer",
     "supplier",
     "arbiter",
@@ -937,7 +937,7 @@ class AgreementTerms:
     def from_tuple(cls, value: Any) -> AgreementTerms:
         """From a decoded `Terms` (tuple, list, or web3's AttributeDict/dict by field name)."""
         if isinstance(value, dict) or hasattr(value, "keys"):
-            value = tuple(value[k] for k in _TERMS_KEYS)
+            value = tuple(value[k] for k in TERMS_KEYS)
         (
             buyer,
             supplier,

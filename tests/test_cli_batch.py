@@ -45,11 +45,7 @@ def test_only_the_prefix_holder_creates_a_gtin(c: Cli) -> None:
 def test_create_many_from_csv_and_json(c: Cli, tmp_path: Path) -> None:
     register_all(c)
     csv_file = tmp_path / "harvest.csv"
-    csv_file.write_text(
-        "gtin,lot,quantity,uom\n"
-        f"{GTIN},H-1,100,KGM\n"
-        f"{PRODUCT_GTIN},H-2,20,H87\n"
-    )
+    csv_file.write_text(f"gtin,lot,quantity,uom\n{GTIN},H-1,100,KGM\n{PRODUCT_GTIN},H-2,20,H87\n")
     data = c.json("batch", "create-many", str(csv_file), "--account", "dev:1")
     assert [b["batchId"] for b in data["batches"]] == [
         batch_id(GTIN, "H-1"), batch_id(PRODUCT_GTIN, "H-2"),

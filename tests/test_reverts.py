@@ -140,3 +140,30 @@ def test_web3_exceptions_are_translated() -> None:
     logic = from_web3_error(ContractLogicError("execution reverted"))
     assert type(logic) is ContractRevert
     assert from_web3_error(ValueError("something else")) is None
+
+
+def test_a_company_prefix_keeps_its_leading_zeros_in_messages() -> None:
+    entry = next(e for e in artifact_errors() if e["name"] == "RegistryPrefixOverlap")
+    data = bytes.fromhex(error_selector(entry)[2:]) + encode(["uint64", "uint8"], [614141, 7])
+    error = decode_revert(data)
+    assert isinstance(error, StateConflict)
+    assert str(error).startswith("company prefix 0614141 (7 digits) overlaps an assigned one")
+
+
+def test_library_errors_decode_through_the_registry_abi() -> None:
+    """The linked libraries revert with the registry's own errors (declared in the interface):
+    decoding them needs nothing but the registry and agreements ABIs."""
+    registry = {e["name"] for e in artifact_errors()}
+    for library in ("Membership", "Derivations"):
+        errors = {e["name"] for e in load_artifact(library).abi if e["type"] == "error"}
+        assert errors <= registry, errors - registry
+
+
+def test_no_message_is_left_for_an_error_that_no_longer_exists() -> None:
+    known = {e["name"] for e in artifact_errors()} | {
+        # OpenZeppelin errors raised by calls the contracts make (tokens, signatures, addresses)
+        "SafeERC20FailedOperation", "ERC20InsufficientAllowance", "ERC20InsufficientBalance",
+        "ECDSAInvalidSignature", "ECDSAInvalidSignatureLength", "ECDSAInvalidSignatureS",
+        "FailedCall", "InsufficientBalance", "AddressEmptyCode",
+    }  # fmt: skip
+    assert set(MESSAGES) <= known, set(MESSAGES) - known

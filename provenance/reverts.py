@@ -11,7 +11,9 @@ Use `decode_revert(data)` for raw revert bytes and `from_web3_error(exc)` for wh
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -612,11 +614,29 @@ def revert_data_of(exc: BaseException) -> bytes | None:
     for arg in getattr(exc, "args", ()):
         if isinstance(arg, dict):
             candidates.append(arg.get("data"))
+        elif isinstance(arg, str):
+            candidates.append(_tester_revert_bytes(arg))
     for candidate in candidates:
         found = _find_hex(candidate)
         if found is not None:
             return found
     return None
+
+
+_TESTER_REVERT = re.compile(r"execution reverted: (b'.*'|b\".*\")\Z", re.DOTALL)
+
+
+def _tester_revert_bytes(message: str) -> bytes | None:
+    """The revert data of the embedded chain (eth-tester), which web3 puts into the message as a
+    Python bytes literal (`execution reverted: b'\\x9e…'`) when it is not an `Error(string)`."""
+    match = _TESTER_REVERT.search(message)
+    if match is None:
+        return None
+    try:
+        value = ast.literal_eval(match.group(1))
+    except (ValueError, SyntaxError):
+        return None
+    return value if isinstance(value, bytes) else None
 
 
 def _find_hex(candidate: Any) -> bytes | None:

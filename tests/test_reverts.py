@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -167,3 +168,23 @@ def test_no_message_is_left_for_an_error_that_no_longer_exists() -> None:
         "FailedCall", "InsufficientBalance", "AddressEmptyCode",
     }  # fmt: skip
     assert set(MESSAGES) <= known, set(MESSAGES) - known
+
+
+def test_the_embedded_chains_reverts_are_decoded_too(tmp_path: Path) -> None:
+    """eth-tester hands a custom error to web3, which puts it into the message as a bytes literal
+    (`execution reverted: b'…'`): it still becomes the named exception with its message."""
+    from provenance.chain import EMBEDDED, connect, dev_accounts
+    from provenance.deploy import deploy
+    from provenance.registry import RegistryClient
+    from provenance.transactions import Transactor
+
+    chain = connect(EMBEDDED)
+    operator, stranger = dev_accounts(2)
+    deployment = deploy(chain, operator, root=tmp_path)
+    client = RegistryClient.from_deployment(
+        chain, deployment, Transactor(chain, stranger, root=tmp_path)
+    )
+    with pytest.raises(PermissionDenied, match="only the operator"):
+        client.register_participant(stranger.address, "producer")
+    with pytest.raises(NotFoundError, match="is not a registered participant"):
+        client.create_batch("09506000134352", "L1", 1)

@@ -1,8 +1,17 @@
 """Typed client of the SupplyAgreements contract (escrowed supplier agreements).
 
 The contract stores only the hash of an agreement's `Terms`; every call after `propose` passes the
-full terms. This client rebuilds them from the `AgreementProposed` event (`get`), so callers pass
-just the id; pass `terms=` to skip that lookup. Writes go through a `Transactor`.
+full terms. This client rebuilds them from the `AgreementProposed` event (`terms_of`, `get`), so
+callers pass just the id; pass `terms=` to skip that lookup. Likewise the batch of a tender comes
+from the `DeliveryTendered` events (`tendered_batch`, `agreement_of_batch`). Writes go through a
+`Transactor`.
+
+How a delivery pays (see `ISupplyAgreements`): the supplier `tender`s a batch it owns — a handoff
+bound to the agreement, to the tender point the terms name (the buyer, or a carrier); the buyer's
+`accept_delivery` completes it in the registry and settles in the same transaction (lateness was
+fixed at the tender); `reject_delivery` opens a dispute whose default refunds the buyer, and the
+supplier may re-tender before deadline + grace; an unanswered tender can be `escalate`d after the
+inspection period, and the arbiter `resolve`s (or, when silent, `resolve_by_default` applies).
 """
 
 from __future__ import annotations
@@ -10,27 +19,32 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-from eth_typing import HexStr
 from eth_utils.address import to_checksum_address
 from web3.logs import DISCARD
 
 from provenance.chain import Chain
 from provenance.client import ContractClient
 from provenance.compiler import load_artifact
-from provenance.exceptions import ChainError, InvalidInput
-from provenance.logs import fetch_logs
+from provenance.exceptions import InvalidInput
 from provenance.reverts import expected_revert
 from provenance.signing import AgreementApproval, sign_agreement
-from provenance.transactions import Transactor, is_connection_error
+from provenance.transactions import Transactor
 from provenance.types import (
+    BPS,
+    MAX_UINT48,
+    ZERO32,
     ZERO_ADDRESS,
     Agreement,
     AgreementStatus,
     AgreementTerms,
+    ClaimProof,
+    DisputeKind,
     Hex32,
+    Leg,
     TxResult,
+    short_hex,
     text_to_bytes32,
     to_hex32,
     validate_address,
@@ -43,6 +57,7 @@ if TYPE_CHECKING:
 
 AGREEMENTS = "SupplyAgreements"
 DEFAULT_SIGNATURE_TTL = 24 * 3600
+MAX_CLAIMS = 8
 
 #: The part of the ERC-20 ABI `fund` needs.
 ERC20_ABI: list[dict[str, Any]] = [
@@ -75,10 +90,18 @@ def agreements_abi() -> list[dict[str, Any]]:
     return load_artifact(AGREEMENTS).abi
 
 
+def _b32(value: str) -> bytes:
+    return bytes.fromhex(to_hex32(value)[2:])
+
+
+def _id_topic(agreement_id: int) -> str:
+    return "0x" + agreement_id.to_bytes(32, "big").hex()
+
+
 class AgreementsClient(ContractClient):
     """Client of one deployed SupplyAgreements contract.
 
-    `from_block` bounds the event search of `get` (use the deployment block).
+    `from_block` bounds the event searches (use the deployment block).
     """
 
     kind = "agreements"
@@ -91,8 +114,7 @@ class AgreementsClient(ContractClient):
         *,
         from_block: int = 0,
     ) -> None:
-        super().__init__(chain, address, agreements_abi(), transactor)
-        self.from_block = from_block
+        super().__init__(chain, address, agreements_abi(), transactor, from_block=from_block)
         self._terms: dict[int, AgreementTerms] = {}
 
     @classmethod
@@ -105,6 +127,20 @@ class AgreementsClient(ContractClient):
 
     def status_of(self, agreement_id: int) -> AgreementStatus:
         return AgreementStatus(int(self._read(self.contract.functions.statusOf(agreement_id))))
+
+    def state_of(self, agreement_id: int) -> tuple[AgreementStatus, DisputeKind, int, int, str]:
+        """(status, dispute kind, tendered at, disputed at, batch tag) as stored: the tag is the
+        high 152 bits of the tendered batch id, as 0x hex (zero if nothing was tendered)."""
+        status, kind, tendered, disputed, tag = self._read(
+            self.contract.functions.stateOf(agreement_id)
+        )
+        return (
+            AgreementStatus(int(status)),
+            DisputeKind(int(kind)),
+            int(tendered),
+            int(disputed),
+            "0x" + bytes(tag).hex(),
+        )
 
     def count(self) -> int:
         return int(self._read(self.contract.functions.agreementCount()))
@@ -126,8 +162,20 @@ class AgreementsClient(ContractClient):
         """The contract's own hash of `terms` (equals `terms.terms_hash()`)."""
         return to_hex32(self._read(self.contract.functions.hashTerms(terms.to_tuple())))
 
-    def penalty_for(self, terms: AgreementTerms, days_late: int) -> int:
-        return int(self._read(self.contract.functions.penaltyFor(terms.to_tuple(), days_late)))
+    def terms_hash_of(self, agreement_id: int) -> Hex32:
+        """The full terms hash stored for an agreement (zero if unknown)."""
+        return to_hex32(self._read(self.contract.functions.termsHashOf(agreement_id)))
+
+    def escrow_of(self, terms: AgreementTerms) -> int:
+        """What the buyer escrows (the contract's `escrowOf`; equals `terms.escrow()`)."""
+        return int(self._read(self.contract.functions.escrowOf(terms.to_tuple())))
+
+    def payout_for(self, terms: AgreementTerms, quantity: int, days_late: int) -> tuple[int, int]:
+        """(supplier, buyer) credits of a tender of `quantity`, `days_late` whole days late."""
+        supplier, buyer = self._read(
+            self.contract.functions.payoutFor(terms.to_tuple(), quantity, days_late)
+        )
+        return int(supplier), int(buyer)
 
     def terms_of(self, agreement_id: int) -> AgreementTerms:
         """The terms of an agreement, from its `AgreementProposed` event (cached)."""
@@ -136,38 +184,54 @@ class AgreementsClient(ContractClient):
         return self._terms[agreement_id]
 
     def _proposed(self, agreement_id: int) -> tuple[AgreementTerms, str]:
-        event = self.contract.events.AgreementProposed()
-        topic = HexStr("0x" + str(event.topic).lower().removeprefix("0x"))
-        try:
-            logs = fetch_logs(
-                self.chain,
-                self.address,
-                [topic, HexStr("0x" + agreement_id.to_bytes(32, "big").hex())],
-                self.from_block,
-            )
-        except Exception as exc:
-            if is_connection_error(exc):
-                raise ChainError(f"cannot reach the chain at {self.chain.rpc}") from exc
-            raise
-        if not logs:
+        events = self._events(("AgreementProposed",), _id_topic(agreement_id))
+        if not events:
             raise expected_revert("AgreementsUnknown", id=str(agreement_id))
-        args = event.process_log(logs[0])["args"]
+        args = events[0].args
         return AgreementTerms.from_tuple(args["terms"]), str(to_checksum_address(args["proposer"]))
 
+    def tenders_of(self, agreement_id: int) -> list[tuple[Hex32, int, int]]:
+        """Every tender of an agreement, oldest first: (batch id, days late, tendered at)."""
+        return [
+            (to_hex32(e.args["batchId"]), int(e.args["daysLate"]), int(e.args["at"]))
+            for e in self._events(("DeliveryTendered",), _id_topic(agreement_id))
+        ]
+
+    def tendered_batch(self, agreement_id: int) -> Hex32:
+        """The batch of the agreement's current (or last) tender."""
+        tenders = self.tenders_of(agreement_id)
+        if not tenders:
+            raise expected_revert(
+                "AgreementsWrongStatus",
+                id=str(agreement_id),
+                status=self.status_of(agreement_id).name.lower(),
+            )
+        return tenders[-1][0]
+
+    def agreement_of_batch(self, batch: str) -> int | None:
+        """The agreement whose delivery `batch` is (its latest tender), or None if it was never
+        tendered. Found from `DeliveryTendered` (topic 2 = batch id)."""
+        events = self._events(("DeliveryTendered",), None, to_hex32(batch))
+        return int(events[-1].args["id"]) if events else None
+
     def get(self, agreement_id: int) -> Agreement:
-        """Id, terms (from events), status, proposer and dispute time."""
-        status = self.status_of(agreement_id)
+        """Id, terms (from events), state, proposer and the batch of the current tender."""
+        status, kind, tendered_at, disputed_at, _tag = self.state_of(agreement_id)
         if status == AgreementStatus.NONE:
             raise expected_revert("AgreementsUnknown", id=str(agreement_id))
         terms, proposer = self._proposed(agreement_id)
         self._terms[agreement_id] = terms
-        disputed_at = self._read(self.contract.functions.disputedAtOf(agreement_id))
+        tenders = self.tenders_of(agreement_id) if tendered_at else []
         return Agreement(
             id=agreement_id,
             terms=terms,
             status=status,
             proposer=proposer,
-            disputed_at=int(disputed_at),
+            dispute_kind=kind,
+            tendered_at=tendered_at,
+            disputed_at=disputed_at,
+            tendered_batch=tenders[-1][0] if tenders else None,
+            days_late=tenders[-1][1] if tenders else None,
         )
 
     # ----------------------------------------------------------------------------- writes
@@ -244,6 +308,8 @@ class AgreementsClient(ContractClient):
         )
 
     def cancel(self, agreement_id: int, terms: AgreementTerms | None = None) -> TxResult:
+        """Cancel: before funding by either party; once funded (nothing tendered) by the
+        supplier, which refunds the buyer in full."""
         terms = terms or self.terms_of(agreement_id)
         return self._send(
             self.contract.functions.cancel(agreement_id, terms.to_tuple()),
@@ -251,51 +317,116 @@ class AgreementsClient(ContractClient):
         )
 
     def fund(self, agreement_id: int, terms: AgreementTerms | None = None) -> list[TxResult]:
-        """Escrow the price: ETH as value, or ERC-20 (an `approve` first if the allowance is
-        short). Returns the results in order (approve, fund) or (fund,)."""
+        """Escrow `escrow_of(terms)` (price + tolerance): ETH as value, or ERC-20 (an `approve`
+        first if the allowance is short). Returns the results in order (approve, fund) or
+        (fund,)."""
         terms = terms or self.terms_of(agreement_id)
+        escrow = terms.escrow()
         results: list[TxResult] = []
         call = self.contract.functions.fund(agreement_id, terms.to_tuple())
         if terms.is_eth:
-            results.append(self._send(call, f"fund agreement {agreement_id}", value=terms.price))
+            results.append(self._send(call, f"fund agreement {agreement_id}", value=escrow))
             return results
         token = self.chain.w3.eth.contract(address=to_checksum_address(terms.token), abi=ERC20_ABI)
-        allowance = int(token.functions.allowance(self.sender, self.address).call())
-        if allowance < terms.price:
+        allowance = int(self._read(token.functions.allowance(self.sender, self.address)))
+        if allowance < escrow:
             results.append(
                 self._send(
-                    token.functions.approve(self.address, terms.price),
-                    f"approve {terms.price} of {terms.token} for agreement {agreement_id}",
+                    token.functions.approve(self.address, escrow),
+                    f"approve {escrow} of {terms.token} for agreement {agreement_id}",
                 )
             )
         results.append(self._send(call, f"fund agreement {agreement_id}"))
         return results
 
-    def claim_delivery(
+    def tender(
         self,
         agreement_id: int,
         batch: str,
-        refs: Sequence[tuple[str, str]] = (),
+        *,
+        leg: Leg | None = None,
+        proofs: Sequence[ClaimProof] = (),
         terms: AgreementTerms | None = None,
     ) -> TxResult:
-        """Settle by proving custody of `batch` by the buyer; `refs` = one (issuer, evidence)
-        per required claim, in order."""
+        """Tender `batch` (the supplier owns it; it or its carrier holds it): bind it to the
+        agreement and hand it to the tender point. `proofs` = one per required claim, in order
+        (see `RegistryClient.claim_proofs`). Lateness is measured now, at the tender."""
         terms = terms or self.terms_of(agreement_id)
-        if len(refs) != len(terms.required_claims):
+        if len(proofs) != len(terms.required_claims):
             raise expected_revert(
-                "AgreementsAttestationCount",
+                "AgreementsClaimCount",
                 required=str(len(terms.required_claims)),
-                given=str(len(refs)),
+                given=str(len(proofs)),
             )
-        encoded = [
-            (validate_address(issuer, "issuer"), bytes.fromhex(to_hex32(evidence)[2:]))
-            for issuer, evidence in refs
-        ]
         return self._send(
-            self.contract.functions.claimDelivery(
-                agreement_id, terms.to_tuple(), bytes.fromhex(to_hex32(batch)[2:]), encoded
+            self.contract.functions.tender(
+                agreement_id,
+                terms.to_tuple(),
+                _b32(batch),
+                (leg or Leg()).to_tuple(),
+                [p.to_tuple() for p in proofs],
             ),
-            f"claim delivery for agreement {agreement_id}",
+            f"tender batch {short_hex(to_hex32(batch))} under agreement {agreement_id}",
+        )
+
+    def withdraw_tender(
+        self, agreement_id: int, batch: str | None = None, terms: AgreementTerms | None = None
+    ) -> TxResult:
+        """Withdraw a tender the tender point has not accepted yet (the supplier)."""
+        terms = terms or self.terms_of(agreement_id)
+        bid = to_hex32(batch) if batch else self.tendered_batch(agreement_id)
+        return self._send(
+            self.contract.functions.withdrawTender(agreement_id, terms.to_tuple(), _b32(bid)),
+            f"withdraw the tender of agreement {agreement_id}",
+        )
+
+    def accept_delivery(
+        self,
+        agreement_id: int,
+        batch: str | None = None,
+        document: str = ZERO32,
+        terms: AgreementTerms | None = None,
+    ) -> TxResult:
+        """Accept the delivery (the buyer): custody and title pass and the agreement settles in
+        this transaction."""
+        terms = terms or self.terms_of(agreement_id)
+        bid = to_hex32(batch) if batch else self.tendered_batch(agreement_id)
+        return self._send(
+            self.contract.functions.acceptDelivery(
+                agreement_id, terms.to_tuple(), _b32(bid), _b32(document)
+            ),
+            f"accept the delivery of agreement {agreement_id}",
+        )
+
+    def reject_delivery(
+        self,
+        agreement_id: int,
+        batch: str | None = None,
+        reason: str = "",
+        terms: AgreementTerms | None = None,
+    ) -> TxResult:
+        """Reject the tender (the buyer): the goods stay the supplier's, a dispute opens whose
+        default refunds the buyer; the supplier may tender again before deadline + grace."""
+        terms = terms or self.terms_of(agreement_id)
+        bid = to_hex32(batch) if batch else self.tendered_batch(agreement_id)
+        return self._send(
+            self.contract.functions.rejectDelivery(
+                agreement_id, terms.to_tuple(), _b32(bid), _b32(text_to_bytes32(reason))
+            ),
+            f"reject the delivery of agreement {agreement_id}",
+        )
+
+    def escalate(
+        self, agreement_id: int, reason: str = "", terms: AgreementTerms | None = None
+    ) -> TxResult:
+        """Escalate a tender the buyer left unanswered past the inspection period (the
+        supplier): the default, if the arbiter is silent, pays as if accepted."""
+        terms = terms or self.terms_of(agreement_id)
+        return self._send(
+            self.contract.functions.escalate(
+                agreement_id, terms.to_tuple(), _b32(text_to_bytes32(reason))
+            ),
+            f"escalate agreement {agreement_id}",
         )
 
     def reclaim(self, agreement_id: int, terms: AgreementTerms | None = None) -> TxResult:
@@ -305,65 +436,105 @@ class AgreementsClient(ContractClient):
             f"reclaim agreement {agreement_id}",
         )
 
-    def dispute(
-        self, agreement_id: int, reason: str = "", terms: AgreementTerms | None = None
-    ) -> TxResult:
-        terms = terms or self.terms_of(agreement_id)
-        return self._send(
-            self.contract.functions.dispute(
-                agreement_id, terms.to_tuple(), bytes.fromhex(text_to_bytes32(reason)[2:])
-            ),
-            f"dispute agreement {agreement_id}",
-        )
-
     def resolve(
-        self, agreement_id: int, supplier_amount: int, terms: AgreementTerms | None = None
+        self,
+        agreement_id: int,
+        supplier_amount: int,
+        *,
+        deliver: bool = False,
+        batch: str | None = None,
+        terms: AgreementTerms | None = None,
     ) -> TxResult:
+        """The arbiter splits the escrow; `deliver` (escalated disputes only) passes title."""
         terms = terms or self.terms_of(agreement_id)
-        if not 0 <= supplier_amount <= terms.price:
+        escrow = terms.escrow()
+        if not 0 <= supplier_amount <= escrow:
             raise expected_revert(
                 "AgreementsAwardTooHigh",
                 id=str(agreement_id),
                 supplierAmount=str(supplier_amount),
-                price=str(terms.price),
+                escrow=str(escrow),
             )
+        bid = self._dispute_batch(agreement_id, batch)
         return self._send(
-            self.contract.functions.resolve(agreement_id, terms.to_tuple(), supplier_amount),
+            self.contract.functions.resolve(
+                agreement_id, terms.to_tuple(), _b32(bid), supplier_amount, deliver
+            ),
             f"resolve agreement {agreement_id}",
         )
 
     def resolve_by_default(
-        self, agreement_id: int, terms: AgreementTerms | None = None
+        self, agreement_id: int, batch: str | None = None, terms: AgreementTerms | None = None
     ) -> TxResult:
+        """Apply the default after the arbiter timeout (anyone): a rejection refunds the buyer,
+        an escalation pays the supplier as if accepted and passes title."""
         terms = terms or self.terms_of(agreement_id)
+        bid = self._dispute_batch(agreement_id, batch)
         return self._send(
-            self.contract.functions.resolveByDefault(agreement_id, terms.to_tuple()),
+            self.contract.functions.resolveByDefault(agreement_id, terms.to_tuple(), _b32(bid)),
             f"resolve agreement {agreement_id} by default",
         )
+
+    def _dispute_batch(self, agreement_id: int, batch: str | None) -> Hex32:
+        """The tendered batch (only an escalated dispute needs it; zero otherwise)."""
+        if batch:
+            return to_hex32(batch)
+        tenders = self.tenders_of(agreement_id)
+        return tenders[-1][0] if tenders else ZERO32
 
     def withdraw(self, token: str = ZERO_ADDRESS) -> TxResult:
         """Pull this account's whole credit in `token` (zero address = ETH)."""
         address = validate_address(token, "token", allow_zero=True)
         return self._send(self.contract.functions.withdraw(address), f"withdraw {address}")
 
+    def use_nonce(self) -> TxResult:
+        """Use up this account's current EIP-712 nonce: every outstanding approval it signed
+        with that nonce becomes invalid."""
+        return self._send(self.contract.functions.useNonce(), "invalidate signed approvals")
+
     @staticmethod
     def _check_terms(terms: AgreementTerms) -> None:
+        """The contract's `propose` checks, client-side, with its messages."""
         for what in ("buyer", "supplier", "arbiter"):
-            validate_address(cast(str, getattr(terms, what)), what)
-        if len({terms.buyer, terms.supplier, terms.arbiter}) != 3:
+            validate_address(str(getattr(terms, what)), what)
+        validate_address(terms.carrier, "carrier", allow_zero=True)
+        parties = {terms.buyer, terms.supplier, terms.arbiter}
+        if len(parties) != 3 or terms.carrier in (terms.buyer, terms.supplier):
             raise expected_revert(
                 "AgreementsInvalidParties",
                 buyer=terms.buyer,
                 supplier=terms.supplier,
                 arbiter=terms.arbiter,
+                carrier=terms.carrier,
             )
-        if terms.price <= 0 or terms.quantity <= 0:
+        if terms.price <= 0 or not 0 < terms.quantity <= MAX_UINT48:
             raise expected_revert(
                 "AgreementsInvalidAmounts", price=str(terms.price), quantity=str(terms.quantity)
             )
-        if terms.penalty_cap_bps > 10_000:
+        if not 0 <= terms.penalty_cap_bps <= BPS or not 0 <= terms.tolerance_bps <= BPS:
             raise expected_revert(
-                "AgreementsInvalidPenalty",
-                penaltyBpsPerDay=str(terms.penalty_bps_per_day),
+                "AgreementsInvalidBps",
                 penaltyCapBps=str(terms.penalty_cap_bps),
+                toleranceBps=str(terms.tolerance_bps),
             )
+        if terms.inspection_period <= 0 or terms.arbiter_timeout <= 0:
+            raise expected_revert(
+                "AgreementsInvalidPeriods",
+                inspectionPeriod=str(terms.inspection_period),
+                arbiterTimeout=str(terms.arbiter_timeout),
+            )
+        if len(terms.required_claims) > MAX_CLAIMS:
+            raise expected_revert(
+                "AgreementsTooManyClaims",
+                count=str(len(terms.required_claims)),
+                max=str(MAX_CLAIMS),
+            )
+        for required in terms.required_claims:
+            if required.attester in (terms.buyer, terms.supplier):
+                from provenance.types import bytes32_to_text
+
+                raise expected_revert(
+                    "AgreementsInvalidAttester",
+                    claim=bytes32_to_text(required.claim),
+                    attester=required.attester,
+                )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from functools import cached_property
+from typing import Any, cast
 
 from eth_utils.address import to_checksum_address
 from web3.contract import Contract
 
 from provenance.chain import Chain
 from provenance.exceptions import ChainError, ConfigError
+from provenance.logs import Event, EventDecoder, Topic, fetch_logs
 from provenance.reverts import from_web3_error
 from provenance.transactions import Transactor, is_connection_error
 from provenance.types import TxResult, validate_address
@@ -26,13 +29,43 @@ class ContractClient:
         address: str,
         abi: list[dict[str, Any]],
         transactor: Transactor | None = None,
+        *,
+        from_block: int = 0,
     ) -> None:
         self.chain = chain
         self.address = validate_address(address, f"{self.kind} address")
         self.transactor = transactor
+        self.abi = abi
+        self.from_block = from_block  # where event scans start (the deployment block)
         self.contract: Contract = chain.w3.eth.contract(
             address=to_checksum_address(self.address), abi=abi
         )
+
+    @cached_property
+    def decoder(self) -> EventDecoder:
+        return EventDecoder(self.abi)
+
+    def _unreachable(self, exc: BaseException) -> ChainError:
+        return ChainError(
+            f"cannot reach the chain at {self.chain.rpc}: {exc.__class__.__name__} "
+            "(is the node running? `provenance node start`)"
+        )
+
+    def _events(self, names: Sequence[str], *topics: str | Sequence[str] | None) -> list[Event]:
+        """Decoded events of this contract named `names` (OR-ed in topic 0), filtered by the
+        further `topics` (0x hex; None = any; a list = any of), in chain order, from
+        `from_block`."""
+        first: Topic = [self.decoder.topic(name) for name in names]
+        rest = [cast(Topic, topic) for topic in topics]
+        try:
+            logs = fetch_logs(self.chain, self.address, [first, *rest], self.from_block)
+        except ChainError:
+            raise
+        except Exception as exc:
+            if is_connection_error(exc):
+                raise self._unreachable(exc) from exc
+            raise
+        return self.decoder.decode_all(logs)
 
     def _read(self, call: Any) -> Any:
         """`call.call()` with an unreachable node and reverts turned into ProvenanceErrors."""
@@ -40,10 +73,7 @@ class ContractClient:
             return call.call()
         except Exception as exc:
             if is_connection_error(exc):
-                raise ChainError(
-                    f"cannot reach the chain at {self.chain.rpc}: {exc.__class__.__name__} "
-                    "(is the node running? `provenance node start`)"
-                ) from exc
+                raise self._unreachable(exc) from exc
             decoded = from_web3_error(exc)
             if decoded is not None:
                 raise decoded from exc

@@ -3,6 +3,10 @@
 One compiler version and one set of settings for everything (see docs/design.md). A native solc of
 the pinned version is used when one is installed; otherwise the project's `bin/solc`, a
 solc-compatible wrapper around the npm `solc` package (WebAssembly), which gives identical bytecode.
+
+The package ships what users deploy: the two contracts and the libraries the registry links
+(`SHIPPED`). Test doubles (`contracts/mocks/`) are compiled by the tests from source and never
+shipped, and not part of the artifacts' input hash (no shipped bytecode depends on them).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import solcx
+from eth_utils.crypto import keccak
 from solcx.exceptions import SolcError
 from solcx.install import get_executable
 
@@ -25,6 +30,12 @@ SOLC_VERSION = "0.8.37"
 EVM_VERSION = "shanghai"  # Ganache 7.9 stops at shanghai; OpenZeppelin 5.4 compiles for it.
 OPTIMIZER_RUNS = 200
 REMAPPINGS = ("@openzeppelin/=node_modules/@openzeppelin/",)
+
+#: Where the test doubles live: compiled by the tests, never shipped in the package.
+MOCKS_DIR = "contracts/mocks/"
+#: The contracts users deploy: the registry (which creates SupplyAgreements in its constructor)
+#: and the two libraries it is linked against.
+SHIPPED = ("ProvenanceRegistry", "SupplyAgreements", "Membership", "Derivations")
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ARTIFACTS_DIR = PACKAGE_DIR / "artifacts"
@@ -65,6 +76,25 @@ class Artifact:
                     code = code[:start] + address + code[start + 2 * ref["length"] :]
         return "0x" + code
 
+    def placeholders(self) -> dict[str, str]:
+        """The link placeholder of each library this contract needs (`__$<34 hex>$__`, from the
+        library's fully qualified name), as solc writes it into both creation and runtime code."""
+        return {
+            library: "__$" + keccak(text=f"{source}:{library}").hex()[:34] + "$__"
+            for source, refs in self.link_references.items()
+            for library in refs
+        }
+
+    def linked_runtime(self, addresses: dict[str, str]) -> str:
+        """The runtime code with every library placeholder replaced by its deployed address (what
+        the chain holds, apart from the immutables)."""
+        code = self.deployed_bytecode.removeprefix("0x")
+        for library, placeholder in self.placeholders().items():
+            if library not in addresses:
+                raise CompilerError(f"{self.name} needs library {library} deployed first")
+            code = code.replace(placeholder, addresses[library].lower().removeprefix("0x"))
+        return "0x" + code
+
     def runtime_code_masked(self, code: str) -> str:
         """`code` (deployed runtime hex) with the immutable ranges zeroed, for comparisons."""
         raw = bytearray(bytes.fromhex(code.removeprefix("0x")))
@@ -72,6 +102,11 @@ class Artifact:
             for ref in ranges:
                 raw[ref["start"] : ref["start"] + ref["length"]] = bytes(ref["length"])
         return "0x" + raw.hex()
+
+    @property
+    def test_double(self) -> bool:
+        """Whether this is a test double under `contracts/mocks/` (never shipped)."""
+        return is_test_double(self.source)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -137,24 +172,37 @@ def _version_of(executable: Path) -> str | None:
         return None
 
 
-def source_files(root: Path = PROJECT_ROOT) -> list[Path]:
-    return sorted((root / "contracts").rglob("*.sol"))
+def is_test_double(source: str) -> bool:
+    """Whether `source` (a path relative to the project root) is a test double."""
+    return source.replace("\\", "/").startswith(MOCKS_DIR)
 
 
-def standard_input(root: Path = PROJECT_ROOT) -> dict[str, Any]:
+def source_files(root: Path = PROJECT_ROOT, *, mocks: bool = True) -> list[Path]:
+    """The Solidity sources under `contracts/` (without the test doubles unless `mocks`)."""
+    return sorted(
+        path
+        for path in (root / "contracts").rglob("*.sol")
+        if mocks or not is_test_double(path.relative_to(root).as_posix())
+    )
+
+
+def standard_input(root: Path = PROJECT_ROOT, *, mocks: bool = True) -> dict[str, Any]:
     sources = {
-        str(path.relative_to(root)): {"content": path.read_text(encoding="utf-8")}
-        for path in source_files(root)
+        path.relative_to(root).as_posix(): {"content": path.read_text(encoding="utf-8")}
+        for path in source_files(root, mocks=mocks)
     }
     return {"language": "Solidity", "sources": sources, "settings": settings()}
 
 
-def compile_contracts(root: Path = PROJECT_ROOT, solc: Path | None = None) -> dict[str, Artifact]:
-    """Compile every contract under `contracts/`; return the deployable ones by name."""
+def compile_contracts(
+    root: Path = PROJECT_ROOT, solc: Path | None = None, *, mocks: bool = True
+) -> dict[str, Artifact]:
+    """Compile the contracts under `contracts/` (with the test doubles unless `mocks` is False);
+    return every contract with bytecode by name: contracts, linked libraries, test doubles."""
     executable = solc or find_solc(root)
     try:
         output = solcx.compile_standard(
-            standard_input(root),
+            standard_input(root, mocks=mocks),
             solc_binary=executable,
             base_path=str(root),
             allow_paths=[str(root)],
@@ -188,20 +236,33 @@ def compile_contracts(root: Path = PROJECT_ROOT, solc: Path | None = None) -> di
 
 
 def input_hash(root: Path = PROJECT_ROOT) -> str:
-    """Hash of everything that determines the bytecode: sources, settings, compiler version."""
+    """Hash of everything that determines the shipped bytecode: sources (without the test
+    doubles), settings, compiler version."""
     digest = hashlib.sha256()
     digest.update(
         json.dumps({"solc": SOLC_VERSION, "settings": settings()}, sort_keys=True).encode()
     )
-    for path in source_files(root):
-        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in source_files(root, mocks=False):
+        digest.update(
+            path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0"
+        )
     return "0x" + digest.hexdigest()
+
+
+def shipped(artifacts: dict[str, Artifact]) -> dict[str, Artifact]:
+    """The artifacts the package ships: `SHIPPED`, never a test double."""
+    missing = [name for name in SHIPPED if name not in artifacts]
+    if missing:
+        raise CompilerError(f"the sources define no {', '.join(missing)}: nothing to ship")
+    return {name: artifacts[name] for name in SHIPPED if not artifacts[name].test_double}
 
 
 def write_artifacts(
     artifacts: dict[str, Artifact], root: Path = PROJECT_ROOT, out: Path = ARTIFACTS_DIR
 ) -> None:
     """Replace the package artifacts with `artifacts` and record the manifest."""
+    if any(a.test_double for a in artifacts.values()):
+        raise CompilerError("test doubles (contracts/mocks/) are never shipped in the package")
     out.mkdir(parents=True, exist_ok=True)
     for stale in out.glob("*.json"):
         stale.unlink()
@@ -220,8 +281,9 @@ def write_artifacts(
 
 
 def build(root: Path = PROJECT_ROOT) -> dict[str, Artifact]:
-    """Compile and write the package artifacts (what `provenance compile` runs)."""
-    artifacts = compile_contracts(root)
+    """Compile and write the package artifacts (what `provenance compile` runs): the shipped
+    contracts only, compiled without the test doubles."""
+    artifacts = shipped(compile_contracts(root, mocks=False))
     write_artifacts(artifacts, root)
     return artifacts
 

@@ -1,20 +1,30 @@
 """The end-to-end scenario behind `provenance demo`: a jar of jam, from the farm to the shelf.
 
 Nothing here prints: `run` calls `on_step(step)` after each step with a `Step` record (who did
-what, transactions, gas) and returns a `DemoResult` holding the final verification `Report`. The
-CLI formats both.
+what, transactions, gas) and returns a `DemoResult` holding the verification `Report`s. The CLI
+formats both.
 
 The story (the dev accounts of the local chain play the parts):
 
-1. the operator deploys the contracts and registers farm, carrier, processor, retailer, certifier;
-2. the farm creates a batch of strawberries; the certifier attests it ORGANIC;
-3. processor (buyer) and farm (supplier) agree on price, deadline and a late penalty, with escrow;
-4. farm → carrier (send + accept); the truck is late (time moves forward on the chain);
-5. carrier → processor in one transaction: the processor co-signs offline (EIP-712), the
-   carrier relays it with `recordHandoff`;
-6. the delivery settles the agreement: the farm is paid minus the late penalty;
-7. the processor makes jam (transform), splits it into two lots, ships one to the retailer;
-8. the sibling lot is recalled; the customer verifies the retailer's jar and sees the whole story.
+1. the operator deploys the contracts, registers farm, carrier, processor, retailer and certifier,
+   and assigns two GS1 company prefixes: the farm's (9506000) and the processor's (9521234);
+2. the farm harvests two batches of strawberries under its prefix; the certifier attests the first
+   ORGANIC;
+3. processor (buyer) and farm (supplier) agree, with escrow: 1000 kg ±2 %, 1 ETH, due in two
+   days, late penalty 2.5 % a day, ORGANIC attested by the certifier named in the terms, tender
+   to the carrier named in the terms (as FCA); the farm signs the terms offline (EIP-712) and the
+   processor records them and funds the escrow;
+4. the harvest is late: the farm tenders three days later, one whole day late: the penalty is
+   fixed at the tender;
+5. the carrier takes the goods and carries the last leg to the processor (a day on the road: it
+   does not count against the farm);
+6. the processor accepts the delivery: custody and title pass and the agreement settles in that
+   same transaction; both withdraw their credit;
+7. the processor makes jam under its own prefix (it is the jam's origin), splits it into lots A
+   and B and sells lot A to the retailer;
+8. the processor recalls lot B; the customer verifies lot A (WARNING: its sibling is recalled),
+   lot B (FAILED), the farm's batch (WARNING: a descendant is recalled) and the farm's other,
+   unrelated batch (VERIFIED).
 """
 
 from __future__ import annotations
@@ -31,22 +41,40 @@ from provenance.deploy import Deployment, deploy
 from provenance.registry import RegistryClient, TransformOutput
 from provenance.transactions import Transactor
 from provenance.types import (
+    DAY,
     AgreementTerms,
     Hex32,
+    Leg,
+    RequiredClaim,
     TxResult,
     batch_id,
+    biz_step_code,
+    disposition_code,
+    format_eth,
     keccak_hex,
     text_to_bytes32,
 )
-from provenance.verify import Report, verify
+from provenance.verify import Report, Verdict, verify
 
-DAY = 24 * 3600
-RAW_GTIN = "09506000134352"  # strawberries, by the kilo
-JAM_GTIN = "09506000134369"  # a jar of strawberry jam
+FARM_PREFIX = "9506000"  # the farm's GS1 company prefix
+PROCESSOR_PREFIX = "9521234"  # the processor's
+RAW_GTIN = "09506000134352"  # strawberries, by the kilo (farm's prefix)
+JAM_GTIN = "09521234000013"  # a jar of strawberry jam (processor's prefix)
+RAW_LOT = "STRAW-2026-001"
+OTHER_LOT = "STRAW-2026-002"
+JAM_LOT = "JAM-2026-01"
 CAST = ("operator", "farm", "carrier", "processor", "retailer", "certifier", "arbiter")
 PRICE_WEI = 10**18  # 1 ETH
-PENALTY_BPS_PER_DAY = 250  # 2.5 % per full day late
+TOLERANCE_BPS = 200  # ±2 % of the agreed quantity
+PENALTY_BPS_PER_DAY = 250  # 2.5 % per whole day late at the tender
 PENALTY_CAP_BPS = 1_000
+#: The four batches the customer verifies, and the verdict the story leads to.
+EXPECTED = {
+    "lot A": Verdict.WARNING,  # its sibling lot B is recalled
+    "lot B": Verdict.FAILED,  # recalled
+    "farm batch": Verdict.WARNING,  # a descendant (lot B) is recalled
+    "unrelated batch": Verdict.VERIFIED,
+}
 
 
 @dataclass(frozen=True)
@@ -65,19 +93,27 @@ class Step:
 class DemoResult:
     deployment: Deployment
     cast: dict[str, str]  # part → address
-    raw_batch: Hex32
-    product: Hex32  # the jar the customer verifies (retailer's lot)
-    recalled: Hex32  # its recalled sibling
+    raw_batch: Hex32  # the farm's strawberries, delivered under the agreement
+    unrelated: Hex32  # the farm's other harvest, in no agreement and no recall
+    product: Hex32  # lot A, the jar on the retailer's shelf
+    recalled: Hex32  # lot B, recalled by the processor
     agreement_id: int
+    days_late: int
     supplier_amount: int
     penalty: int
+    buyer_refund: int
     total_gas: int
-    report: Report
+    report: Report  # lot A's
+    reports: dict[str, Report] = field(default_factory=dict)  # keys of `EXPECTED`
     steps: tuple[Step, ...] = field(default=())
 
     @property
     def names(self) -> dict[str, str]:
         return {address: part for part, address in self.cast.items()}
+
+    @property
+    def verdicts(self) -> dict[str, Verdict]:
+        return {label: report.verdict for label, report in self.reports.items()}
 
 
 OnStep = Callable[[Step], None]
@@ -97,16 +133,22 @@ class _Story:
         self.cast: dict[str, str] = {part: str(key.address) for part, key in self.keys.items()}
 
     def step(
-        self, actor: str, title: str, *results: TxResult, details: tuple[str, ...] = ()
+        self,
+        actor: str,
+        title: str,
+        *results: TxResult,
+        details: tuple[str, ...] = (),
+        gas: int = 0,
+        tx_hashes: tuple[str, ...] = (),
     ) -> None:
-        gas = sum(r.gas_used or 0 for r in results)
+        gas += sum(r.gas_used or 0 for r in results)
         self.total_gas += gas
         record = Step(
             number=len(self.steps) + 1,
             actor=actor,
             title=title,
             details=details,
-            tx_hashes=tuple(r.tx_hash for r in results),
+            tx_hashes=tx_hashes + tuple(r.tx_hash for r in results),
             gas_used=gas,
         )
         self.steps.append(record)
@@ -123,7 +165,7 @@ def run(
     save: bool | None = None,
     root: Path | None = None,
 ) -> DemoResult:
-    """Play the whole scenario on `chain` (a fresh deployment) and verify the retail product.
+    """Play the whole scenario on `chain` (a fresh deployment) and verify the four batches.
 
     `save` records the deployment (default: not on the embedded chain); `root` is the data
     directory for the deployment record and the transactors' lock files.
@@ -131,19 +173,17 @@ def run(
     story = _Story(chain, on_step, root)
     cast = story.cast
 
-    # 1. deploy and register ------------------------------------------------------------------
+    # 1. deploy, register, assign the company prefixes ----------------------------------------
     deployment = deploy(
         chain, story.keys["operator"], force=True,
         save=chain.rpc != EMBEDDED if save is None else save, root=root,
     )  # fmt: skip
-    deploy_gas = _deploy_gas(chain, deployment)
-    story.total_gas += deploy_gas
-    story.steps.append(
-        Step(1, "operator", "deployed ProvenanceRegistry and SupplyAgreements",
-             (f"registry {deployment.registry}", f"agreements {deployment.agreements}"),
-             tuple(deployment.tx_hashes.values()), deploy_gas)
+    story.step(
+        "operator", "deployed the libraries, then ProvenanceRegistry, which created "
+        "SupplyAgreements",
+        gas=_deploy_gas(chain, deployment), tx_hashes=tuple(deployment.tx_hashes.values()),
+        details=(f"registry {deployment.registry}", f"agreements {deployment.agreements}"),
     )  # fmt: skip
-    story.on_step(story.steps[-1])
 
     def registry(part: str) -> RegistryClient:
         return RegistryClient.from_deployment(chain, deployment, story.transactor(part))
@@ -163,152 +203,191 @@ def run(
         operator.register_participant(cast[part], role, 0, text_to_bytes32(part))
         for part, role in roles.items()
     ]
+    results += [
+        operator.assign_prefix(cast["farm"], FARM_PREFIX),
+        operator.assign_prefix(cast["processor"], PROCESSOR_PREFIX),
+    ]
     story.step(
-        "operator", "registered the participants", *results,
-        details=tuple(f"{part:9} {cast[part]} as {role}" for part, role in roles.items()),
+        "operator", "registered the participants and assigned two GS1 company prefixes", *results,
+        details=(
+            *(f"{part:9} {cast[part]} as {role}" for part, role in roles.items()),
+            f"prefix {FARM_PREFIX} → farm (its GTIN {RAW_GTIN})",
+            f"prefix {PROCESSOR_PREFIX} → processor (its GTIN {JAM_GTIN})",
+        ),
     )  # fmt: skip
 
-    # 2. origin batch and its certificate -----------------------------------------------------
+    # 2. the harvest and its certificate ------------------------------------------------------
     farm = registry("farm")
     harvest_report = keccak_hex(b"harvest report: 1000 kg strawberries, field 7, 2026-06-01")
-    raw, result = farm.create_batch(RAW_GTIN, "STRAW-2026-001", 1000, "KGM", harvest_report)
+    raw, created = farm.create_batch(RAW_GTIN, RAW_LOT, 1000, "KGM", harvest_report)
+    other_report = keccak_hex(b"harvest report: 200 kg strawberries, field 9, 2026-06-01")
+    other, created_other = farm.create_batch(RAW_GTIN, OTHER_LOT, 200, "KGM", other_report)
     story.step(
-        "farm", "created batch STRAW-2026-001: 1000 kg of strawberries", result,
-        details=(f"batch {raw}", f"harvest report {harvest_report}"),
+        "farm", f"harvested {RAW_LOT} (1000 kg) and {OTHER_LOT} (200 kg) under its prefix",
+        created, created_other,
+        details=(f"{RAW_LOT} {raw}", f"{OTHER_LOT} {other} (stays on the farm)"),
     )  # fmt: skip
-
     now = chain.now()
     certificate = keccak_hex(b"organic certificate EU-BIO-123 for STRAW-2026-001")
-    _att, result = registry("certifier").attest(
+    _att, attested = registry("certifier").attest(
         raw, "ORGANIC", certificate, now - 60, now + 365 * DAY
     )
     story.step(
-        "certifier", "attested the batch ORGANIC (valid one year)", result,
+        "certifier", f"attested {RAW_LOT} ORGANIC (valid one year)", attested,
         details=(f"evidence {certificate}",),
     )  # fmt: skip
 
-    # 3. the agreement ------------------------------------------------------------------------
+    # 3. the agreement: signed offline by the farm, recorded and funded by the processor ------
     terms = AgreementTerms(
         buyer=cast["processor"],
         supplier=cast["farm"],
         arbiter=cast["arbiter"],
+        carrier=cast["carrier"],
         gtin=RAW_GTIN,
         quantity=1000,
         uom="KGM",
+        tolerance_bps=TOLERANCE_BPS,
         price=PRICE_WEI,
         delivery_deadline=now + 2 * DAY,
         grace_period=5 * DAY,
+        inspection_period=2 * DAY,
+        arbiter_timeout=7 * DAY,
         penalty_bps_per_day=PENALTY_BPS_PER_DAY,
         penalty_cap_bps=PENALTY_CAP_BPS,
-        arbiter_timeout=7 * DAY,
-        required_claims=(text_to_bytes32("ORGANIC"),),
-        document=keccak_hex(b"supply contract: 1000 kg organic strawberries, delivery in 2 days"),
+        required_claims=(RequiredClaim("ORGANIC", cast["certifier"]),),
+        document=keccak_hex(b"supply contract: 1000 kg organic strawberries, tender in 2 days"),
     )
     buyer = agreements("processor")
-    agreement_id, proposed = buyer.propose(terms)
-    accepted = agreements("farm").accept(agreement_id, terms)
+    approval = agreements("farm").sign(story.keys["farm"], terms, deadline=now + DAY)
+    agreement_id, proposed = buyer.propose_signed(terms, supplier=approval)
     funded = buyer.fund(agreement_id, terms)
     story.step(
-        "processor", f"agreement {agreement_id} with the farm: proposed, accepted, funded",
-        proposed, accepted, *funded,
+        "processor", f"agreement {agreement_id} with the farm: signed by the farm offline "
+        "(EIP-712), recorded and funded by the processor", proposed, *funded,
         details=(
-            "1 ETH in escrow for 1000 kg ORGANIC strawberries, due in 2 days",
-            f"late penalty {PENALTY_BPS_PER_DAY / 100:g} % per day, capped at "
-            f"{PENALTY_CAP_BPS / 100:g} %",
+            f"{format_eth(terms.escrow())} in escrow: 1 ETH for 1000 kg ±2 %, ORGANIC attested "
+            "by the certifier",
+            "tender due in 2 days, to the carrier named in the terms (as FCA)",
+            f"late penalty {PENALTY_BPS_PER_DAY / 100:g} % per whole day late at the tender, "
+            f"capped at {PENALTY_CAP_BPS / 100:g} %",
         ),
     )  # fmt: skip
 
-    # 4. farm → carrier ----------------------------------------------------------------------
-    lading = keccak_hex(b"bill of lading BL-778 farm -> processor")
-    handoff = farm.make_handoff(
-        raw, cast["carrier"], biz_step="shipping", disposition="in_transit", document=lading
-    )
-    sent = farm.initiate_handoff(handoff)
+    # 4. the late tender ------------------------------------------------------------------------
+    chain.advance_time(3 * DAY + 3600)
+    story.step("farm", "rain delays the harvest: three days pass (chain time +3 days)")
+    despatch = keccak_hex(b"despatch advice DA-778 farm -> processor, via carrier")
+    proofs = farm.claim_proofs(raw, terms.required_claims)
+    leg = Leg(0, biz_step_code("shipping"), disposition_code("in_transit"), despatch)
+    tendered = agreements("farm").tender(agreement_id, raw, leg=leg, proofs=proofs, terms=terms)
+    days_late = buyer.tenders_of(agreement_id)[-1][1]  # as the contract measured it
+    supplier_amount, buyer_refund = terms.payout(1000, days_late)
+    penalty = terms.penalty_for(days_late)
+    story.step(
+        "farm", f"tendered {RAW_LOT} under agreement {agreement_id} to the carrier: "
+        f"{days_late} day late, so the penalty is fixed now", tendered,
+        details=(
+            f"penalty {format_eth(penalty)} ({days_late} × {PENALTY_BPS_PER_DAY / 100:g} %), "
+            "whenever the processor accepts",
+            f"ORGANIC proven by the certifier's attestation on {proofs[0].subject[:10]}…",
+        ),
+    )  # fmt: skip
+
+    # 5. the carrier's last leg --------------------------------------------------------------
     carrier = registry("carrier")
-    accepted = carrier.accept_handoff(raw)
+    picked = carrier.accept_handoff(raw, despatch)
+    chain.advance_time(DAY)
+    leg_two = carrier.make_handoff(
+        raw, cast["processor"], biz_step="shipping", disposition="in_transit", document=despatch
+    )
+    sent = carrier.initiate_handoff(leg_two)
     story.step(
-        "farm", "handed the batch to the carrier (send, then the carrier accepts)", sent, accepted,
-        details=(f"bill of lading {lading}",),
+        "carrier", "picked the strawberries up and, a day on the road later, handed them to "
+        "the processor (the bound delivery can only end there)", picked, sent,
+        details=("the day on the road does not count: lateness was measured at the tender",),
     )  # fmt: skip
 
-    late = 3 * DAY + 3600
-    chain.advance_time(late)
-    story.step("carrier", "the truck breaks down: it arrives 3 days later (chain time +3 days)")
-
-    # 5. carrier → processor, co-signed offline -------------------------------------------------
-    arrival = carrier.make_handoff(
-        raw, cast["processor"], biz_step="receiving", disposition="in_progress", document=lading
-    )
-    processor = registry("processor")
-    signed = processor.sign_handoff(story.keys["processor"], arrival, deadline=chain.now() + 3600)
-    recorded = carrier.record_handoff(arrival, None, signed)
-    story.step(
-        "carrier",
-        "delivered to the processor in one transaction (processor signed offline, EIP-712)",
-        recorded,
-        details=(f"processor's signature nonce {signed.nonce}, deadline {signed.deadline}",),
-    )  # fmt: skip
-
-    # 6. settlement ----------------------------------------------------------------------------
-    settled = agreements("farm").claim_delivery(
-        agreement_id, raw, [(cast["certifier"], certificate)], terms
-    )
-    days_late = (chain.now() - terms.delivery_deadline) // DAY
-    penalty = terms.penalty_for(max(days_late, 0))
+    # 6. acceptance settles ------------------------------------------------------------------
+    receiving = keccak_hex(b"receiving advice RA-778: 1000 kg, organic, good condition")
+    accepted = buyer.accept_delivery(agreement_id, raw, receiving, terms)
     withdrawn = agreements("farm").withdraw()
-    refund = agreements("processor").withdraw()
+    refund = buyer.withdraw()
     story.step(
-        "farm", f"delivery settled agreement {agreement_id}: paid, minus the late penalty",
-        settled, withdrawn, refund,
+        "processor", f"accepted the delivery: custody and title passed and agreement "
+        f"{agreement_id} settled in the same transaction", accepted, withdrawn, refund,
         details=(
-            f"{days_late} day(s) late: penalty {penalty / 10**18:g} ETH back to the processor",
-            f"farm withdrew {(PRICE_WEI - penalty) / 10**18:g} ETH",
+            f"farm credited {format_eth(supplier_amount)} (1 ETH minus the "
+            f"{format_eth(penalty)} penalty)",
+            f"processor got back {format_eth(buyer_refund)} (penalty + unused tolerance)",
+            "both withdrew their credit",
         ),
     )  # fmt: skip
 
-    # 7. jam, lots and the shelf ---------------------------------------------------------------
+    # 7. jam under the processor's prefix, two lots, lot A to the shelf -----------------------
+    processor = registry("processor")
     recipe = keccak_hex(b"recipe: strawberry jam, 50 % fruit, batch record JR-12")
     (jam,), transformed = processor.transform_batches(
-        [raw], [TransformOutput(JAM_GTIN, "JAM-2026-01", 2000, "H87")], recipe
+        [raw], [TransformOutput(JAM_GTIN, JAM_LOT, 2000, "H87")], recipe
     )
     story.step(
-        "processor", "made 2000 jars of jam (JAM-2026-01) from the strawberries", transformed,
-        details=(f"product batch {jam}",),
+        "processor", f"made 2000 jars of jam ({JAM_LOT}, GTIN {JAM_GTIN} under its own prefix) "
+        "from the strawberries: it is the jam's origin", transformed,
+        details=(f"jam {jam}",),
     )  # fmt: skip
     (lot_a, lot_b), split = processor.split_batch(
-        jam, [("JAM-2026-01-A", 1200), ("JAM-2026-01-B", 800)]
+        jam, [(f"{JAM_LOT}-A", 1200), (f"{JAM_LOT}-B", 800)], parent_lot=JAM_LOT
     )
     story.step(
         "processor", "split the jars into two lots for two shops", split,
-        details=(f"JAM-2026-01-A 1200 jars {lot_a}", f"JAM-2026-01-B  800 jars {lot_b}"),
+        details=(f"{JAM_LOT}-A 1200 jars {lot_a}", f"{JAM_LOT}-B  800 jars {lot_b}"),
     )  # fmt: skip
     shelf = processor.make_handoff(
-        lot_a, cast["retailer"], biz_step="shipping", disposition="in_transit"
-    )
-    sent = processor.initiate_handoff(shelf)
-    accepted = registry("retailer").accept_handoff(lot_a)
-    story.step("processor", "shipped lot A to the retailer, who accepted it", sent, accepted)
-
-    # 8. recall and verification ---------------------------------------------------------------
-    recalled = processor.recall_batch(lot_b, "glass fragments in lot B")
-    story.step("processor", "recalled lot B (glass fragments); lot A is its sibling", recalled)
-    report = verify(chain, deployment, lot_a, names={a: p for p, a in cast.items()})
-    story.step(
-        "customer", f"scanned a jar of lot A and verified it: {report.verdict.value}",
-        details=(f"GS1 Digital Link https://id.gs1.org/01/{JAM_GTIN}/10/JAM-2026-01-A",),
+        lot_a, cast["retailer"], biz_step="shipping", disposition="in_transit",
+        transfer_ownership=True,
     )  # fmt: skip
-    assert batch_id(JAM_GTIN, "JAM-2026-01-A") == lot_a
+    sold = processor.initiate_handoff(shelf)
+    stocked = registry("retailer").accept_handoff(lot_a)
+    story.step("processor", "sold lot A to the retailer, who accepted it", sold, stocked)
+
+    # 8. recall and verification --------------------------------------------------------------
+    notice = keccak_hex(b"recall notice RN-5: glass fragments in JAM-2026-01-B")
+    recalled = processor.recall_batch(lot_b, "glass fragments", notice)
+    story.step(
+        "processor", "recalled lot B (glass fragments) as the jam's origin: lot B and anything "
+        "made from it are frozen", recalled,
+        details=("lot A is its sibling; the farm's strawberries are its ancestor",),
+    )  # fmt: skip
+    names = {address: part for part, address in cast.items()}
+    targets = {"lot A": lot_a, "lot B": lot_b, "farm batch": raw, "unrelated batch": other}
+    reports = {label: verify(chain, deployment, bid, names=names) for label, bid in targets.items()}
+    story.step(
+        "customer", "verified four batches from their GS1 Digital Links",
+        details=tuple(
+            f"{label:15} {reports[label].verdict.value:8} {link}"
+            for label, link in (
+                ("lot A", f"https://id.gs1.org/01/{JAM_GTIN}/10/{JAM_LOT}-A"),
+                ("lot B", f"https://id.gs1.org/01/{JAM_GTIN}/10/{JAM_LOT}-B"),
+                ("farm batch", f"https://id.gs1.org/01/{RAW_GTIN}/10/{RAW_LOT}"),
+                ("unrelated batch", f"https://id.gs1.org/01/{RAW_GTIN}/10/{OTHER_LOT}"),
+            )
+        ),
+    )  # fmt: skip
+    assert batch_id(JAM_GTIN, f"{JAM_LOT}-A") == lot_a
     return DemoResult(
         deployment=deployment,
         cast=cast,
         raw_batch=raw,
+        unrelated=other,
         product=lot_a,
         recalled=lot_b,
         agreement_id=agreement_id,
-        supplier_amount=PRICE_WEI - penalty,
+        days_late=days_late,
+        supplier_amount=supplier_amount,
         penalty=penalty,
+        buyer_refund=buyer_refund,
         total_gas=story.total_gas,
-        report=report,
+        report=reports["lot A"],
+        reports=reports,
         steps=tuple(story.steps),
     )
 

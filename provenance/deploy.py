@@ -1,8 +1,16 @@
-"""Deploy the registry and the agreements contract, and keep a record the CLI finds next time.
+"""Deploy the contracts, and keep a record the CLI finds next time.
+
+A deployment is three transactions: the two libraries the registry is linked against (`Membership`,
+`Derivations`), then `ProvenanceRegistry(initialAdminDelay, admin)` with their addresses linked
+into its creation code. The registry's constructor creates the settlement contract
+(`SupplyAgreements`), read back with `registry.settlement()`: there is no role to grant, and no
+operator action can change which contract settles.
 
 A deployment record is written per chain id to `<data dir>/deployments/<chainId>.json`: contract
-addresses, deploy block, transaction hashes and the hash of the artifact set that was deployed.
-Later commands read it, so they need no address flags.
+and library addresses, the operator hand-over delay, deploy block, transaction hashes and the hash
+of the artifact set that was deployed. Later commands read it, so they need no address flags. A
+record written for the contracts before version 2 (issue 9) is refused with a message that says to
+redeploy: nothing of value was held by those deployments, so there is no migration.
 """
 
 from __future__ import annotations
@@ -18,13 +26,20 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from provenance.chain import EMBEDDED, Chain
-from provenance.compiler import ARTIFACTS_DIR, artifacts_hash, load_artifact
+from provenance.compiler import ARTIFACTS_DIR, Artifact, artifacts_hash, load_artifact
 from provenance.config import data_dir, write_json_atomic
 from provenance.exceptions import ConfigError, TransactionError
 
 REGISTRY = "ProvenanceRegistry"
 AGREEMENTS = "SupplyAgreements"
-SETTLER_ROLE = Web3.keccak(text="SETTLER_ROLE")
+#: The libraries linked into the registry, deployed first, in this order.
+LIBRARIES = ("Membership", "Derivations")
+#: Seconds between the two steps of an operator (DEFAULT_ADMIN_ROLE) hand-over, by default.
+DEFAULT_ADMIN_DELAY = 2 * 24 * 3600
+MAX_ADMIN_DELAY = 2**48 - 1
+#: Version of the deployment record format: 2 = the contracts of issue 9 (linked libraries,
+#: settlement created by the registry). Records without a version are version 1.
+RECORD_VERSION = 2
 
 Progress = Callable[[str], None]
 
@@ -39,15 +54,29 @@ class Deployment:
     deploy_block: int
     deployer: str
     artifact_hash: str
+    #: Library name → address (`Membership`, `Derivations`), linked into the registry.
+    libraries: dict[str, str] = field(default_factory=dict)
+    #: Seconds an operator hand-over waits between its two steps (the registry's constructor).
+    admin_delay: int = DEFAULT_ADMIN_DELAY
     tx_hashes: dict[str, str] = field(default_factory=dict)
     deployed_at: float = 0.0
     rpc: str = ""
+    version: int = RECORD_VERSION
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Deployment:
+        """Parse a record; `ConfigError` for a record of an older contract version."""
+        version = int(data.get("version", 1))
+        if version != RECORD_VERSION:
+            raise ConfigError(
+                f"it was written for version {version} of the contracts (this toolkit drives "
+                f"version {RECORD_VERSION}: linked libraries, agreements settled on acceptance); "
+                "old deployments are not migrated (they hold nothing of value): deploy the new "
+                "contracts with `provenance deploy --force`"
+            )
         return cls(**data)
 
 
@@ -61,10 +90,22 @@ def read_record(chain_id: int, root: Path | None = None) -> Deployment | None:
         return None
     try:
         return Deployment.from_json(json.loads(path.read_text()))
+    except ConfigError as exc:
+        raise ConfigError(f"deployment record {path} is outdated: {exc}") from exc
     except (ValueError, TypeError) as exc:
         raise ConfigError(
             f"deployment record {path} is unreadable ({exc}): delete it and redeploy"
         ) from exc
+
+
+def _record_version(chain_id: int, root: Path | None) -> int | None:
+    """The format version of the record for `chain_id` (None: no readable record)."""
+    path = record_path(chain_id, root)
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return int(data.get("version", 1)) if isinstance(data, dict) else None
 
 
 def find_record_for_rpc(rpc: str, root: Path | None = None) -> Deployment | None:
@@ -96,7 +137,9 @@ def load_deployment(chain: Chain, root: Path | None = None) -> Deployment:
             f"no deployment recorded for chain id {chain.chain_id}{hint}: "
             "run `provenance deploy` first"
         )
-    for name, address in ((REGISTRY, record.registry), (AGREEMENTS, record.agreements)):
+    contracts = [(REGISTRY, record.registry), (AGREEMENTS, record.agreements)]
+    contracts += sorted(record.libraries.items())
+    for name, address in contracts:
         if not has_code(chain, address):
             raise ConfigError(
                 f"no contract code at the recorded {name} address {address} on chain id "
@@ -105,55 +148,67 @@ def load_deployment(chain: Chain, root: Path | None = None) -> Deployment:
     return record
 
 
+def validate_admin_delay(seconds: int) -> int:
+    """The operator hand-over delay, checked against the registry's `uint48`."""
+    if not isinstance(seconds, int) or not 0 <= seconds <= MAX_ADMIN_DELAY:
+        raise ConfigError(
+            f"invalid admin delay {seconds!r}: expected 0..{MAX_ADMIN_DELAY} seconds "
+            f"(default {DEFAULT_ADMIN_DELAY}, two days)"
+        )
+    return seconds
+
+
 def deploy(
     chain: Chain,
     account: LocalAccount,
     *,
+    admin_delay: int = DEFAULT_ADMIN_DELAY,
     force: bool = False,
     save: bool | None = None,
     root: Path | None = None,
     artifacts_dir: Path = ARTIFACTS_DIR,
     progress: Progress | None = None,
 ) -> Deployment:
-    """Deploy ProvenanceRegistry and SupplyAgreements, link them, and record the deployment.
+    """Deploy the libraries and the registry (which creates SupplyAgreements), and record it.
 
-    Refuses to replace a live deployment of the same chain unless `force` is given. `save`
-    defaults to True except on the embedded chain, which does not outlive the process.
+    `account` becomes the operator (DEFAULT_ADMIN_ROLE); handing that role over later takes two
+    steps `admin_delay` seconds apart. Refuses to replace a live deployment of the same chain
+    (or a record of an older contract version) unless `force` is given. `save` defaults to True
+    except on the embedded chain, which does not outlive the process.
     """
     note = progress or (lambda _message: None)
+    delay = validate_admin_delay(admin_delay)
     save = chain.rpc != EMBEDDED if save is None else save
-    existing = read_record(chain.chain_id, root) if save else None
-    if existing and not force and has_code(chain, existing.registry):
-        raise ConfigError(
-            f"contracts are already deployed on chain id {chain.chain_id} (registry "
-            f"{existing.registry}): pass --force to deploy a new set and replace the record"
-        )
-    start_block = chain.w3.eth.block_number
+    if save and not force:
+        _refuse_to_replace(chain, root)
     registry_art = load_artifact(REGISTRY, artifacts_dir)
-    agreements_art = load_artifact(AGREEMENTS, artifacts_dir)
 
-    note(f"deploying {REGISTRY} from {account.address}")
-    registry_address, registry_tx = _deploy_contract(
-        chain, account, registry_art.abi, registry_art.bytecode
+    libraries: dict[str, str] = {}
+    tx_hashes: dict[str, str] = {}
+    for name in LIBRARIES:
+        note(f"deploying library {name} from {account.address}")
+        library = load_artifact(name, artifacts_dir)
+        libraries[name], tx_hashes[name], _ = _deploy_contract(chain, account, library, {})
+    note(f"deploying {REGISTRY} (operator {account.address}, hand-over delay {delay} s)")
+    registry_address, tx_hashes["registry"], receipt = _deploy_contract(
+        chain, account, registry_art, libraries, delay, account.address
     )
-    note(f"deploying {AGREEMENTS}")
-    agreements_address, agreements_tx = _deploy_contract(
-        chain, account, agreements_art.abi, agreements_art.bytecode, registry_address
-    )
-    note(f"granting SETTLER_ROLE to {AGREEMENTS}")
     registry = chain.w3.eth.contract(
         address=Web3.to_checksum_address(registry_address), abi=registry_art.abi
     )
-    grant_tx = _send(chain, account, registry.functions.grantRole(SETTLER_ROLE, agreements_address))
+    agreements = Web3.to_checksum_address(registry.functions.settlement().call())
+    note(f"{AGREEMENTS} created by the registry at {agreements}")
 
     deployment = Deployment(
         chain_id=chain.chain_id,
         registry=registry_address,
-        agreements=agreements_address,
-        deploy_block=start_block + 1,
+        agreements=str(agreements),
+        deploy_block=int(receipt["blockNumber"]),
         deployer=account.address,
         artifact_hash=artifacts_hash(artifacts_dir),
-        tx_hashes={"registry": registry_tx, "agreements": agreements_tx, "grantSettler": grant_tx},
+        libraries=libraries,
+        admin_delay=delay,
+        tx_hashes=tx_hashes,
         deployed_at=time.time(),
         rpc=chain.rpc,
     )
@@ -162,26 +217,44 @@ def deploy(
     return deployment
 
 
+def _refuse_to_replace(chain: Chain, root: Path | None) -> None:
+    version = _record_version(chain.chain_id, root)
+    if version is not None and version != RECORD_VERSION:
+        raise ConfigError(
+            f"the deployment recorded for chain id {chain.chain_id} is of version {version} of "
+            "the contracts, which this toolkit no longer drives (there is no migration: those "
+            "deployments hold nothing of value): pass --force to deploy the new contracts and "
+            "replace the record"
+        )
+    existing = read_record(chain.chain_id, root)
+    if existing and has_code(chain, existing.registry):
+        raise ConfigError(
+            f"contracts are already deployed on chain id {chain.chain_id} (registry "
+            f"{existing.registry}): pass --force to deploy a new set and replace the record"
+        )
+
+
 def _deploy_contract(
-    chain: Chain, account: LocalAccount, abi: list[dict[str, Any]], bytecode: str, *args: Any
-) -> tuple[str, str]:
-    factory = chain.w3.eth.contract(abi=abi, bytecode=bytecode)
-    tx_hash, receipt = _send_built(chain, account, factory.constructor(*args))
-    return Web3.to_checksum_address(receipt["contractAddress"]), tx_hash
+    chain: Chain,
+    account: LocalAccount,
+    artifact: Artifact,
+    libraries: dict[str, str],
+    *args: Any,
+) -> tuple[str, str, Any]:
+    bytecode = artifact.linked_bytecode(libraries) if artifact.libraries else artifact.bytecode
+    factory = chain.w3.eth.contract(abi=artifact.abi, bytecode=bytecode)
+    tx_hash, receipt = _send_built(chain, account, factory.constructor(*args), artifact.name)
+    return Web3.to_checksum_address(receipt["contractAddress"]), tx_hash, receipt
 
 
-def _send(chain: Chain, account: LocalAccount, call: Any) -> str:
-    tx_hash, _receipt = _send_built(chain, account, call)
-    return tx_hash
-
-
-def _send_built(chain: Chain, account: LocalAccount, call: Any) -> tuple[str, Any]:
+def _send_built(chain: Chain, account: LocalAccount, call: Any, what: str) -> tuple[str, Any]:
     tx = call.build_transaction(
         {"from": account.address, "nonce": chain.w3.eth.get_transaction_count(account.address)}
     )
     signed = account.sign_transaction(tx)
     tx_hash = chain.w3.eth.send_raw_transaction(signed.raw_transaction)
     receipt = chain.wait_for_receipt(tx_hash)
+    text = "0x" + bytes(tx_hash).hex().removeprefix("0x")
     if receipt["status"] != 1:
-        raise TransactionError(f"deployment transaction {tx_hash.hex()} reverted")
-    return "0x" + bytes(tx_hash).hex().removeprefix("0x"), receipt
+        raise TransactionError(f"deployment of {what}: transaction {text} reverted", text)
+    return text, receipt

@@ -2,9 +2,14 @@
 
 Reads return frozen dataclasses from `provenance.types`; writes go through a `Transactor` and
 return a `TxResult` (plus the new ids where a call creates something — computed client-side, the
-same way the contract does). Arguments are validated client-side first (GTIN, lot, addresses,
-codes) and a few cheap reads catch the common mistakes (unknown batch, unregistered recipient)
-before a transaction is signed; the contract stays the authority.
+same way the contract does). Arguments are validated client-side first (GTIN, lot, prefix,
+addresses, codes) and a few cheap reads catch the common mistakes (unknown batch, a lot that does
+not extend its parent's) before a transaction is signed; the contract stays the authority.
+
+What the registry keeps only in its events is rebuilt from them here, with a constant number of
+`eth_getLogs` calls: participants (`list_participants`), company prefixes (`list_prefixes`), a
+batch's lot and parents (`lot_of`, `parents_of`, `ancestors_of`) and the attestation that proves a
+required claim (`claim_proof`).
 
 Byte32 values (batch ids, documents, claims, reasons) are accepted as 0x hex; reasons and claims
 may also be short text (`provenance.types.text_to_bytes32`).
@@ -13,7 +18,7 @@ may also be short text (`provenance.types.text_to_bytes32`).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -24,6 +29,7 @@ from provenance.chain import Chain
 from provenance.client import ContractClient
 from provenance.compiler import load_artifact
 from provenance.exceptions import ChainError, InvalidInput, StateConflict
+from provenance.logs import address_topic
 from provenance.reverts import expected_revert
 from provenance.signing import SignedHandoff, sign_handoff
 from provenance.transactions import Transactor, is_connection_error
@@ -33,9 +39,13 @@ from provenance.types import (
     ZERO_ADDRESS,
     Batch,
     BatchState,
+    ClaimProof,
+    CompanyPrefix,
     Handoff,
     Hex32,
+    NewBatch,
     Participant,
+    RequiredClaim,
     Role,
     TxResult,
     address_subject,
@@ -45,6 +55,8 @@ from provenance.types import (
     disposition_code,
     gtin_from_int,
     gtin_to_int,
+    lot_extends,
+    lot_from_bytes32,
     lot_to_bytes32,
     normalize_gtin,
     short_hex,
@@ -54,6 +66,7 @@ from provenance.types import (
     uom_to_bytes,
     validate_address,
     validate_gln,
+    validate_lot,
 )
 
 if TYPE_CHECKING:
@@ -64,6 +77,16 @@ if TYPE_CHECKING:
 REGISTRY = "ProvenanceRegistry"
 #: How long a signed handoff stays valid by default.
 DEFAULT_SIGNATURE_TTL = 24 * 3600
+PARTICIPANT_EVENTS = (
+    "ParticipantRegistered",
+    "ParticipantUpdated",
+    "ParticipantSuspended",
+    "ParticipantReinstated",
+    "ParticipantMigrated",
+)
+EDGE_EVENTS = ("BatchSplit", "BatchDerived")
+#: How many ids one getLogs topic OR-list carries.
+TOPIC_CHUNK = 100
 
 
 @lru_cache(maxsize=1)
@@ -73,12 +96,21 @@ def registry_abi() -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class TransformOutput:
-    """One output of `transform_batches`."""
+    """One output of `transform_batches` (its GTIN under a company prefix of the caller)."""
 
     gtin: str | int
     lot: str
     quantity: int
     uom: str = "KGM"
+
+
+@dataclass(frozen=True)
+class PrefixAssignment:
+    """A GS1 company prefix and its current holder (rebuilt from the registry's events)."""
+
+    prefix: CompanyPrefix
+    holder: str
+    assigned_at: int
 
 
 def _b32(value: str | bytes) -> bytes:
@@ -97,6 +129,11 @@ def _quantity(value: int, what: str = "quantity", *, allow_zero: bool = False) -
     return value
 
 
+def _chunks(items: Sequence[str], size: int = TOPIC_CHUNK) -> Iterable[list[str]]:
+    for i in range(0, len(items), size):
+        yield list(items[i : i + size])
+
+
 class RegistryClient(ContractClient):
     """Client of one deployed ProvenanceRegistry. `transactor` is needed for writes only."""
 
@@ -110,8 +147,11 @@ class RegistryClient(ContractClient):
         *,
         deploy_block: int = 0,
     ) -> None:
-        super().__init__(chain, address, registry_abi(), transactor)
-        self.deploy_block = deploy_block  # where event scans start
+        super().__init__(chain, address, registry_abi(), transactor, from_block=deploy_block)
+
+    @property
+    def deploy_block(self) -> int:
+        return self.from_block
 
     @classmethod
     def from_deployment(
@@ -125,20 +165,45 @@ class RegistryClient(ContractClient):
         """Current state of a batch (`exists` is False for an unknown id)."""
         bid = to_hex32(batch)
         info = self._read(self.contract.functions.getBatch(_b32(bid)))
-        custodian, owner, pending_to, creator, state, recalled, flags, gtin, quantity, uom = info
+        (
+            custodian,
+            owner,
+            pending_to,
+            origin,
+            bound_to,
+            state,
+            recalled,
+            lineage_recalled,
+            tender_leg,
+            pending_ownership,
+            gtin,
+            quantity,
+            uom,
+            lineage_number,
+            ancestors,
+        ) = info
         return Batch(
             batch_id=bid,
             state=BatchState(state),
-            recalled=bool(recalled),
-            flags=int(flags),
             custodian=_addr_or_none(custodian),
             owner=_addr_or_none(owner),
             pending_to=_addr_or_none(pending_to),
-            creator=_addr_or_none(creator),
+            origin=_addr_or_none(origin),
+            bound_to=_addr_or_none(bound_to),
+            recalled=bool(recalled),
+            lineage_recalled=bool(lineage_recalled),
+            tender_leg=bool(tender_leg),
+            pending_ownership=bool(pending_ownership),
             gtin=gtin_from_int(int(gtin)),
             quantity=int(quantity),
             uom=uom_from_bytes(uom),
+            lineage_number=int(lineage_number),
+            ancestors=int(ancestors),
         )
+
+    def lineage_of(self, batch: str) -> list[int]:
+        """The lineage numbers of a batch's ancestors (empty for a commissioned batch)."""
+        return [int(n) for n in self._read(self.contract.functions.lineageOf(_b32(batch)))]
 
     def get_participant(self, account: str) -> Participant:
         """A participant's registration (`registered` is False if unknown)."""
@@ -150,33 +215,17 @@ class RegistryClient(ContractClient):
 
     def list_participants(self) -> list[Participant]:
         """Every registered participant in id order, rebuilt from the registry's events
-        (ParticipantRegistered/Updated/Suspended/Reinstated) in one log scan from the deploy
-        block: a constant number of RPC calls however many participants there are."""
-        from provenance.logs import EventDecoder, fetch_logs
-
-        decoder = EventDecoder(registry_abi())
-        names = (
-            "ParticipantRegistered",
-            "ParticipantUpdated",
-            "ParticipantSuspended",
-            "ParticipantReinstated",
-        )
-        try:
-            logs = fetch_logs(
-                self.chain, self.address, [[decoder.topic(n) for n in names]], self.deploy_block
-            )
-        except ChainError:
-            raise
-        except Exception as exc:
-            if is_connection_error(exc):
-                raise ChainError(
-                    f"cannot reach the chain at {self.chain.rpc}: {exc.__class__.__name__} "
-                    "(is the node running? `provenance node start`)"
-                ) from exc
-            raise
+        (registered, updated, suspended, reinstated, migrated to a new key) in one log scan from
+        the deploy block: a constant number of RPC calls however many participants there are."""
         found: dict[str, Participant] = {}
-        for event in decoder.decode_all(logs):
-            address = to_checksum_address(event.args["account"])
+        for event in self._events(PARTICIPANT_EVENTS):
+            if event.name == "ParticipantMigrated":
+                old = found.pop(to_checksum_address(event.args["from"]), None)
+                if old is not None:
+                    new = str(to_checksum_address(event.args["to"]))
+                    found[new] = replace(old, address=new)
+                continue
+            address = str(to_checksum_address(event.args["account"]))
             current = found.get(address)
             if event.name == "ParticipantRegistered":
                 found[address] = Participant(
@@ -199,8 +248,66 @@ class RegistryClient(ContractClient):
     def participant_at(self, pid: int) -> str | None:
         return _addr_or_none(self._read(self.contract.functions.participantAt(pid)))
 
+    def prefix_of(self, gtin: str | int) -> tuple[str | None, CompanyPrefix | None]:
+        """The holder of the company prefix that covers `gtin`, and that prefix (None, None if
+        no assigned prefix covers it)."""
+        holder, prefix, length = self._read(self.contract.functions.prefixOf(gtin_to_int(gtin)))
+        if int(length) == 0:
+            return None, None
+        return _addr_or_none(holder), CompanyPrefix.of(int(prefix), int(length))
+
+    def list_prefixes(self, holder: str | None = None) -> list[PrefixAssignment]:
+        """Every assigned company prefix (of `holder`, if given), rebuilt from the registry's
+        events (assigned, revoked, holder migrated to a new key), in prefix order."""
+        found: dict[str, PrefixAssignment] = {}
+        events = self._events(("PrefixAssigned", "PrefixRevoked", "ParticipantMigrated"))
+        for event in events:
+            if event.name == "ParticipantMigrated":
+                old, new = (str(to_checksum_address(event.args[k])) for k in ("from", "to"))
+                for key, entry in list(found.items()):
+                    if entry.holder == old:
+                        found[key] = replace(entry, holder=new)
+                continue
+            prefix = CompanyPrefix.of(int(event.args["prefix"]), int(event.args["length"]))
+            if event.name == "PrefixAssigned":
+                found[prefix.digits] = PrefixAssignment(
+                    prefix, str(to_checksum_address(event.args["account"])), int(event.args["at"])
+                )
+            else:
+                found.pop(prefix.digits, None)
+        wanted = validate_address(holder, "holder") if holder else None
+        return sorted(
+            (a for a in found.values() if wanted is None or a.holder == wanted),
+            key=lambda a: a.prefix.digits,
+        )
+
+    def lot_of(self, batch: str) -> str:
+        """The lot of a batch, from its `BatchCreated` or `BatchSplit` event (the contract keeps
+        only the hash of GTIN and lot)."""
+        bid = to_hex32(batch)
+        for event in self._events(("BatchCreated", "BatchSplit"), bid):
+            return lot_from_bytes32(event.args["lot"])
+        raise expected_revert("RegistryUnknownBatch", batchId=short_hex(bid))
+
     def parents_of(self, batch: str) -> list[Hex32]:
-        return [to_hex32(p) for p in self._read(self.contract.functions.parentsOf(_b32(batch)))]
+        """The batches `batch` was split, merged or transformed from (from the edge events)."""
+        return [to_hex32(e.args["parentId"]) for e in self._events(EDGE_EVENTS, to_hex32(batch))]
+
+    def ancestors_of(self, batch: str) -> list[Hex32]:
+        """Every ancestor of `batch`, nearest first: one log query per lineage level."""
+        seen = {to_hex32(batch)}
+        level, found = [to_hex32(batch)], []
+        while level:
+            parents: list[Hex32] = []
+            for chunk in _chunks(level):
+                for event in self._events(EDGE_EVENTS, chunk):
+                    parent = to_hex32(event.args["parentId"])
+                    if parent not in seen:
+                        seen.add(parent)
+                        parents.append(parent)
+            found.extend(parents)
+            level = parents
+        return found
 
     def nonce_of(self, account: str) -> int:
         """The EIP-712 nonce the account's next handoff signature must use."""
@@ -222,10 +329,72 @@ class RegistryClient(ContractClient):
             )
         )
 
+    def is_claim_valid_for(
+        self, batch: str, subject: str, claim: str, attester: str, evidence: str
+    ) -> bool:
+        """Whether `attester` vouches for `claim` on `batch` now, by its attestation on `subject`
+        (the batch or an ancestor): valid now, and the attester an active certifier still."""
+        return bool(
+            self._read(
+                self.contract.functions.isClaimValidFor(
+                    _b32(batch),
+                    _b32(to_hex32(subject)),
+                    _b32(text_to_bytes32(claim)),
+                    validate_address(attester, "attester"),
+                    _b32(evidence),
+                )
+            )
+        )
+
+    def claim_proof(self, batch: str, claim: str, attester: str) -> ClaimProof | None:
+        """Where `attester`'s attestation of `claim` for `batch` is: on the batch itself or on
+        an ancestor (a split does not strip a certificate). Found from `AttestationIssued`
+        events and checked with `isClaimValidFor`; the newest valid one wins; None if none."""
+        subjects = [to_hex32(batch), *self.ancestors_of(batch)]
+        claim32 = text_to_bytes32(claim)
+        issuer = address_topic(validate_address(attester, "attester"))
+        issued = []
+        for chunk in _chunks(subjects):
+            issued += self._events(("AttestationIssued",), chunk, claim32, issuer)
+        for event in sorted(issued, key=lambda e: e.key, reverse=True):
+            subject, evidence = to_hex32(event.args["subject"]), to_hex32(event.args["evidence"])
+            if self.is_claim_valid_for(batch, subject, claim32, attester, evidence):
+                return ClaimProof(subject, evidence)
+        return None
+
+    def claim_proofs(self, batch: str, claims: Sequence[RequiredClaim]) -> list[ClaimProof]:
+        """One proof per required claim, in order; `NotFoundError`-like `InvalidInput` naming
+        the first claim nobody vouches for."""
+        proofs = []
+        for required in claims:
+            proof = self.claim_proof(batch, required.claim, required.attester)
+            if proof is None:
+                raise expected_revert(
+                    "AgreementsClaimInvalid",
+                    batchId=short_hex(to_hex32(batch)),
+                    claim=_claim_text(required.claim),
+                    attester=required.attester,
+                    subject="the batch or any ancestor",
+                )
+            proofs.append(proof)
+        return proofs
+
     def is_admin(self, account: str) -> bool:
         return bool(
             self._read(self.contract.functions.hasRole(b"\0" * 32, validate_address(account)))
         )
+
+    def operator(self) -> str | None:
+        """The operator (DEFAULT_ADMIN_ROLE holder)."""
+        return _addr_or_none(self._read(self.contract.functions.defaultAdmin()))
+
+    def admin_delay(self) -> int:
+        """Seconds between the two steps of an operator hand-over."""
+        return int(self._read(self.contract.functions.defaultAdminDelay()))
+
+    def settlement(self) -> str:
+        """The SupplyAgreements contract the registry created and trusts."""
+        return str(to_checksum_address(self._read(self.contract.functions.settlement())))
 
     def domain_separator(self) -> Hex32:
         return to_hex32(self._read(self.contract.functions.DOMAIN_SEPARATOR()))
@@ -252,7 +421,7 @@ class RegistryClient(ContractClient):
 
     # ----------------------------------------------------------------------------- writes
 
-    # participants (operator only)
+    # participants and prefixes (operator only)
 
     def register_participant(
         self,
@@ -300,6 +469,36 @@ class RegistryClient(ContractClient):
             f"reinstate participant {address}",
         )
 
+    def migrate_participant(self, old: str, new: str, reason: str = "") -> TxResult:
+        """Move a participant (id, roles, prefixes, custody, title, recall rights) to a new key."""
+        source = validate_address(old, "current participant address")
+        target = validate_address(new, "new participant address")
+        if source == target:
+            raise InvalidInput(f"cannot migrate {source} to itself: give the new key's address")
+        return self._send(
+            self.contract.functions.migrateParticipant(
+                source, target, _b32(text_to_bytes32(reason))
+            ),
+            f"migrate participant {source} to {target}",
+        )
+
+    def assign_prefix(self, account: str, prefix: CompanyPrefix | str) -> TxResult:
+        """Assign a GS1 company prefix: from now on only `account` commissions GTINs under it."""
+        address = validate_address(account, "prefix holder")
+        value = prefix if isinstance(prefix, CompanyPrefix) else CompanyPrefix.parse(prefix)
+        return self._send(
+            self.contract.functions.assignPrefix(address, value.value, value.length),
+            f"assign company prefix {value} to {address}",
+        )
+
+    def revoke_prefix(self, prefix: CompanyPrefix | str) -> TxResult:
+        """Revoke a company prefix; batches already commissioned under it keep their origin."""
+        value = prefix if isinstance(prefix, CompanyPrefix) else CompanyPrefix.parse(prefix)
+        return self._send(
+            self.contract.functions.revokePrefix(value.value, value.length),
+            f"revoke company prefix {value}",
+        )
+
     # batches
 
     def create_batch(
@@ -310,7 +509,8 @@ class RegistryClient(ContractClient):
         uom: str = "KGM",
         document: str = ZERO32,
     ) -> tuple[Hex32, TxResult]:
-        """Commission a batch; returns (batch id, result)."""
+        """Commission a batch (caller: active producer holding the GTIN's company prefix);
+        returns (batch id, result)."""
         gtin14 = normalize_gtin(gtin)
         lot_bytes = lot_to_bytes32(lot)
         bid = batch_id(gtin14, lot)
@@ -330,6 +530,20 @@ class RegistryClient(ContractClient):
             f"create batch {gtin14}/{lot}",
         )
         return bid, result
+
+    def create_batches(self, batches: Sequence[NewBatch]) -> tuple[list[Hex32], TxResult]:
+        """Commission several batches in one transaction; returns (batch ids, result)."""
+        if not batches:
+            raise InvalidInput("no batches given")
+        ids = [b.batch_id for b in batches]
+        duplicates = sorted({short_hex(i) for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise InvalidInput(f"the same GTIN and lot appear twice ({', '.join(duplicates)})")
+        result = self._send(
+            self.contract.functions.createBatches([b.to_tuple() for b in batches]),
+            f"create {len(batches)} batches",
+        )
+        return ids, result
 
     def make_handoff(
         self,
@@ -366,11 +580,12 @@ class RegistryClient(ContractClient):
             f"hand off batch {short_hex(handoff.batch_id)} to {handoff.to}",
         )
 
-    def accept_handoff(self, batch: str) -> TxResult:
-        """Accept the pending handoff of `batch` (pre-flight decodes refusals, as above)."""
+    def accept_handoff(self, batch: str, document: str = ZERO32) -> TxResult:
+        """Accept the pending handoff of `batch` (pre-flight decodes refusals, as above). The
+        buyer of a bound delivery accepts it through the agreements contract instead."""
         try:
             return self._send(
-                self.contract.functions.acceptHandoff(_b32(batch)),
+                self.contract.functions.acceptHandoff(_b32(batch), _b32(document)),
                 f"accept batch {short_hex(to_hex32(batch))}",
             )
         except StateConflict:
@@ -378,15 +593,17 @@ class RegistryClient(ContractClient):
             self.require_batch(batch)
             raise
 
-    def reject_handoff(self, batch: str, reason: str = "") -> TxResult:
+    def reject_handoff(self, batch: str, reason: str = "", document: str = ZERO32) -> TxResult:
         return self._send(
-            self.contract.functions.rejectHandoff(_b32(batch), _b32(text_to_bytes32(reason))),
+            self.contract.functions.rejectHandoff(
+                _b32(batch), _b32(text_to_bytes32(reason)), _b32(document)
+            ),
             f"reject batch {short_hex(to_hex32(batch))}",
         )
 
-    def cancel_handoff(self, batch: str) -> TxResult:
+    def cancel_handoff(self, batch: str, document: str = ZERO32) -> TxResult:
         return self._send(
-            self.contract.functions.cancelHandoff(_b32(batch)),
+            self.contract.functions.cancelHandoff(_b32(batch), _b32(document)),
             f"cancel handoff of batch {short_hex(to_hex32(batch))}",
         )
 
@@ -418,11 +635,11 @@ class RegistryClient(ContractClient):
             f"hand off {len(batches)} batches to {recipient}",
         )
 
-    def accept_handoffs(self, batches: Sequence[str]) -> TxResult:
+    def accept_handoffs(self, batches: Sequence[str], document: str = ZERO32) -> TxResult:
         if not batches:
             raise InvalidInput("no batches given")
         return self._send(
-            self.contract.functions.acceptHandoffs([_b32(b) for b in batches]),
+            self.contract.functions.acceptHandoffs([_b32(b) for b in batches], _b32(document)),
             f"accept {len(batches)} batches",
         )
 
@@ -469,6 +686,11 @@ class RegistryClient(ContractClient):
             f"record handoff of batch {short_hex(handoff.batch_id)} to {handoff.to}",
         )
 
+    def use_nonce(self) -> TxResult:
+        """Use up this account's current EIP-712 nonce: every outstanding handoff consent it
+        signed with that nonce becomes invalid."""
+        return self._send(self.contract.functions.useNonce(), "invalidate signed handoffs")
+
     # lineage
 
     def split_batch(
@@ -477,21 +699,29 @@ class RegistryClient(ContractClient):
         parts: Sequence[tuple[str, int]],
         loss: int = 0,
         document: str = ZERO32,
+        *,
+        parent_lot: str | None = None,
     ) -> tuple[list[Hex32], TxResult]:
-        """Split into children `(lot, quantity)`; returns (child ids, result)."""
+        """Split into children `(lot, quantity)` whose lots extend the parent's lot (looked up
+        from the events unless given); returns (child ids, result)."""
         info = self.require_batch(parent)
         if not parts:
             raise InvalidInput("a split needs at least one part")
-        encoded = [(lot_to_bytes32(lot), _quantity(qty)) for lot, qty in parts]
+        lot = validate_lot(parent_lot) if parent_lot is not None else self.lot_of(info.batch_id)
+        for child, _ in parts:
+            _require_extension(lot, validate_lot(child))
+        encoded = [(lot_to_bytes32(child), _quantity(qty)) for child, qty in parts]
         _quantity(loss, "loss", allow_zero=True)
         total = sum(q for _, q in parts) + loss
         if info.active and total != info.quantity:
             raise expected_revert(
                 "RegistryQuantityMismatch", expected=str(info.quantity), actual=str(total)
             )
-        children = [batch_id(info.gtin, lot) for lot, _ in parts]
+        children = [batch_id(info.gtin, child) for child, _ in parts]
         result = self._send(
-            self.contract.functions.splitBatch(_b32(parent), encoded, loss, _b32(document)),
+            self.contract.functions.splitBatch(
+                _b32(parent), lot_to_bytes32(lot), encoded, loss, _b32(document)
+            ),
             f"split batch {short_hex(info.batch_id)} into {len(parts)}",
         )
         return children, result
@@ -502,15 +732,21 @@ class RegistryClient(ContractClient):
         lot: str,
         loss: int = 0,
         document: str = ZERO32,
+        *,
+        first_lot: str | None = None,
     ) -> tuple[Hex32, TxResult]:
-        """Merge batches of one GTIN/uom/owner into a new lot; returns (child id, result)."""
+        """Merge batches of one GTIN, unit, owner and origin into a new lot that extends the
+        first batch's lot (looked up from the events unless given); returns (child id, result)."""
         if len(parents) < 2:
             raise InvalidInput("a merge needs at least two batches")
         first = self.require_batch(parents[0])  # its GTIN names the child: needs the chain
+        base = validate_lot(first_lot) if first_lot is not None else self.lot_of(first.batch_id)
+        _require_extension(base, validate_lot(lot))
         child = batch_id(first.gtin, lot)
         result = self._send(
             self.contract.functions.mergeBatches(
                 [_b32(p) for p in parents],
+                lot_to_bytes32(base),
                 lot_to_bytes32(lot),
                 _quantity(loss, "loss", allow_zero=True),
                 _b32(document),
@@ -525,7 +761,8 @@ class RegistryClient(ContractClient):
         outputs: Sequence[TransformOutput],
         document: str = ZERO32,
     ) -> tuple[list[Hex32], TxResult]:
-        """Consume inputs whole into new outputs; returns (output ids, result)."""
+        """Consume inputs whole into new outputs (GTINs under the caller's company prefixes);
+        the caller becomes the outputs' origin. Returns (output ids, result)."""
         if not inputs or not outputs:
             raise InvalidInput("a transformation needs at least one input and one output")
         encoded = [
@@ -578,26 +815,59 @@ class RegistryClient(ContractClient):
         return att_id, result
 
     def revoke_attestation(
-        self, subject: str, claim: str, evidence: str, reason: str = ""
+        self,
+        subject: str,
+        claim: str,
+        evidence: str,
+        reason: str = "",
+        *,
+        issuer: str | None = None,
     ) -> TxResult:
+        """Revoke an attestation from now on. `issuer` is the address that issued it (default:
+        this account; give the old key after a migration)."""
         subj = self._subject(subject)
+        by = validate_address(issuer, "issuer") if issuer else self.sender
         return self._send(
             self.contract.functions.revokeAttestation(
                 _b32(subj),
                 _b32(text_to_bytes32(claim)),
+                by,
                 _b32(evidence),
                 _b32(text_to_bytes32(reason)),
             ),
-            f"revoke attestation {claim} of {short_hex(subj)}",
+            f"revoke attestation {_claim_text(claim)} of {short_hex(subj)}",
         )
 
     # recalls
 
-    def recall_batch(self, batch: str, reason: str = "") -> TxResult:
+    def recall_batch(self, batch: str, reason: str = "", document: str = ZERO32) -> TxResult:
+        """Recall a batch and, with it, every descendant (its active origin or the operator)."""
         return self._send(
-            self.contract.functions.recallBatch(_b32(batch), _b32(text_to_bytes32(reason))),
+            self.contract.functions.recallBatch(
+                _b32(batch), _b32(text_to_bytes32(reason)), _b32(document)
+            ),
             f"recall batch {short_hex(to_hex32(batch))}",
         )
+
+    def lift_recall(self, batch: str, reason: str = "", document: str = ZERO32) -> TxResult:
+        """Lift a mistaken recall (operator only)."""
+        return self._send(
+            self.contract.functions.liftRecall(
+                _b32(batch), _b32(text_to_bytes32(reason)), _b32(document)
+            ),
+            f"lift the recall of batch {short_hex(to_hex32(batch))}",
+        )
+
+
+def _require_extension(parent: str, lot: str) -> None:
+    if not lot_extends(parent, lot):
+        raise expected_revert("RegistryLotNotExtended", parentLot=parent, lot=lot)
+
+
+def _claim_text(claim: str) -> str:
+    from provenance.types import bytes32_to_text
+
+    return bytes32_to_text(text_to_bytes32(claim))
 
 
 def _addr_or_none(value: str) -> str | None:

@@ -11,7 +11,9 @@ Use `decode_revert(data)` for raw revert bytes and `from_web3_error(exc)` for wh
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -50,6 +52,10 @@ MESSAGES: dict[str, tuple[type[ContractRevert], str]] = {
         "participant {account} is suspended: ask the operator to reinstate it",
     ),
     "RegistryParticipantActive": (_S, "participant {account} is already active (not suspended)"),
+    "RegistryParticipantLimit": (
+        _S,
+        "the registry holds the most participants its ids can number (16,777,215)",
+    ),
     "RegistryInvalidRoles": (
         _I,
         "invalid roles mask {roles}: combine producer, processor, carrier, distributor, "
@@ -61,9 +67,43 @@ MESSAGES: dict[str, tuple[type[ContractRevert], str]] = {
         "{account} lacks the role {roles}: ask the operator to add it "
         "(`provenance participant update`)",
     ),
+    # --- company prefixes
+    "RegistryInvalidPrefix": (
+        _I,
+        "invalid company prefix {prefix} ({length} digits): 4-12 digits, not restricted-"
+        "circulation or coupon space (02, 04, 05, 20-29, 98, 99); the GTIN-8 space only as "
+        "00000 + the first 7 digits of one GTIN-8",
+    ),
+    "RegistryPrefixOverlap": (
+        _S,
+        "company prefix {prefix} ({length} digits) overlaps an assigned one (it, a prefix of it "
+        "or an extension of it is taken): see `provenance participant prefix list`",
+    ),
+    "RegistryPrefixNotAssigned": (
+        _N,
+        "company prefix {prefix} ({length} digits) is not assigned: see "
+        "`provenance participant prefix list`",
+    ),
+    "RegistryNotPrefixHolder": (
+        _P,
+        "{account} does not hold the GS1 company prefix of GTIN {gtin}: only the prefix's "
+        "holder commissions it (ask the operator: `provenance participant prefix assign`)",
+    ),
     # --- batches
     "RegistryInvalidGtin": (_I, "invalid GTIN {gtin}: 14 digits with a valid GS1 check digit"),
-    "RegistryInvalidLot": (_I, "invalid lot {lot}: 1–20 left-aligned characters"),
+    "RegistryInvalidLot": (
+        _I,
+        "invalid lot {lot}: 1–20 left-aligned characters of the GS1 AI character set 82",
+    ),
+    "RegistryLotNotExtended": (
+        _I,
+        "lot {lot} does not extend {parentLot}: the lots a split or merge creates start with "
+        "the (first) parent's lot and are longer",
+    ),
+    "RegistryLotMismatch": (
+        _I,
+        "{lot} is not the lot of batch {batchId}: give the batch's own lot",
+    ),
     "RegistryZeroQuantity": (_I, "quantity must be greater than zero"),
     "RegistryInvalidUom": (_I, "invalid unit of measure {uom}: use a code such as KGM or H87"),
     "RegistryBatchExists": (
@@ -79,13 +119,25 @@ MESSAGES: dict[str, tuple[type[ContractRevert], str]] = {
         "batch {batchId} is {state}: it was split, merged or transformed; act on its children",
     ),
     "RegistryBatchRecalled": (_S, "batch {batchId} was recalled: it can no longer move or change"),
+    "RegistryBatchNotRecalled": (_S, "batch {batchId} is not recalled: there is nothing to lift"),
+    "RegistryAncestorRecalled": (
+        _S,
+        "batch {batchId} comes from a recalled batch (lineage number {lineageNumber}): it can "
+        "no longer move or change",
+    ),
+    "RegistryLineageTooLarge": (
+        _I,
+        "the result would carry more than {max} ancestors: the registry bounds the lineage a "
+        "recall has to reach; combine fewer batches",
+    ),
     "RegistryNotCustodian": (
         _P,
         "{caller} is not the custodian of batch {batchId}: only the current holder can do this",
     ),
     "RegistryNotOwner": (
         _P,
-        "{account} is not the owner of batch {batchId}: only the owner can transfer ownership",
+        "{account} is not the owner of batch {batchId}: only the owner can transfer ownership "
+        "or tender it",
     ),
     "RegistryCallerNotSender": (
         _P,
@@ -102,9 +154,23 @@ MESSAGES: dict[str, tuple[type[ContractRevert], str]] = {
         "{caller} is not the recipient of the pending handoff of batch {batchId}",
     ),
     "RegistrySelfHandoff": (_I, "cannot hand batch {batchId} off from {account} to itself"),
-    "RegistryDeliveryAlreadyClaimed": (
+    "RegistryBoundDelivery": (
         _S,
-        "the delivery of batch {batchId} in this custody was already used to settle an agreement",
+        "batch {batchId} is a delivery bound to an agreement with buyer {buyer}: it moves only "
+        "to carriers or to the buyer, without title, cannot be split, merged or transformed, "
+        "and the buyer accepts it with `provenance handoff accept` (settling the agreement)",
+    ),
+    "RegistryNotBound": (_S, "batch {batchId} is not a delivery bound to buyer {buyer}"),
+    "RegistryTenderPending": (
+        _S,
+        "the pending handoff of batch {batchId} is a tender: the supplier withdraws it with "
+        "`provenance agreement withdraw-tender`, the buyer rejects it with `provenance handoff "
+        "reject`",
+    ),
+    "RegistryNotSettlement": (
+        _P,
+        "{caller} is not the settlement contract: bound deliveries go through the agreements "
+        "contract",
     ),
     # --- signatures
     "RegistrySignatureExpired": (
@@ -119,7 +185,7 @@ MESSAGES: dict[str, tuple[type[ContractRevert], str]] = {
     "RegistryInvalidSignature": (
         _I,
         "invalid signature for {signer}: not signed by that account for this handoff, chain and "
-        "registry (or malleable)",
+        "registry (or malleable, or refused by its EIP-1271 wallet)",
     ),
     # --- lineage
     "RegistryInvalidInputCount": (
@@ -133,8 +199,8 @@ MESSAGES: dict[str, tuple[type[ContractRevert], str]] = {
     ),
     "RegistryIncompatibleBatches": (
         _I,
-        "batches {first} and {other} differ in GTIN, unit of measure or owner: they cannot be "
-        "merged",
+        "batches {first} and {other} differ in GTIN, unit of measure, owner or origin: they "
+        "cannot be combined",
     ),
     # --- attestations
     "RegistryInvalidValidity": (
@@ -145,11 +211,15 @@ MESSAGES: dict[str, tuple[type[ContractRevert], str]] = {
         _S,
         "attestation {attestationId} already exists: use other evidence for a new one",
     ),
-    "RegistryUnknownAttestation": (_N, "unknown attestation {attestationId}"),
+    "RegistryUnknownAttestation": (
+        _N,
+        "unknown attestation {attestationId}: check the subject, claim, issuer and evidence",
+    ),
     "RegistryAttestationRevoked": (_S, "attestation {attestationId} is already revoked"),
     "RegistryNotRecaller": (
         _P,
-        "{caller} cannot recall batch {batchId}: only its creator or the operator can",
+        "{caller} cannot recall batch {batchId}: only its origin (its producer, or the "
+        "transformer of a product), while active, or the operator can",
     ),
     # --- SupplyAgreements
     "AgreementsUnknown": (
@@ -163,29 +233,40 @@ MESSAGES: dict[str, tuple[type[ContractRevert], str]] = {
     "AgreementsInvalidParties": (
         _I,
         "invalid parties: buyer {buyer}, supplier {supplier} and arbiter {arbiter} must be "
-        "non-zero and distinct",
+        "non-zero and distinct, and the carrier {carrier} neither buyer nor supplier",
     ),
     "AgreementsInvalidAmounts": (
         _I,
-        "invalid amounts: price {price} and quantity {quantity} must be greater than zero",
+        "invalid amounts: price {price} and quantity {quantity} must be greater than zero "
+        "(quantity below 2^48, escrow within 256 bits)",
     ),
-    "AgreementsInvalidPenalty": (
+    "AgreementsInvalidBps": (
         _I,
-        "invalid penalty: cap {penaltyCapBps} bps must be at most 10000 "
-        "(per day: {penaltyBpsPerDay} bps)",
+        "invalid basis points: penalty cap {penaltyCapBps} and tolerance {toleranceBps} must be "
+        "at most 10000",
     ),
     "AgreementsDeadlineInPast": (
         _I,
         "the delivery deadline {deliveryDeadline} is not in the future (now {now_})",
     ),
-    "AgreementsInvalidArbiterTimeout": (_I, "the arbiter timeout must be greater than zero"),
+    "AgreementsInvalidPeriods": (
+        _I,
+        "the inspection period ({inspectionPeriod} s) and the arbiter timeout "
+        "({arbiterTimeout} s) must be greater than zero",
+    ),
     "AgreementsTooManyClaims": (_I, "too many required claims: {count}, at most {max}"),
+    "AgreementsInvalidAttester": (
+        _I,
+        "invalid attester {attester} for claim {claim}: name a certifier that is neither the "
+        "buyer nor the supplier",
+    ),
     "AgreementsNotParty": (_P, "{caller} is neither buyer nor supplier of agreement {id}"),
     "AgreementsNotCounterparty": (
         _P,
         "{caller} cannot accept agreement {id}: only the party that did not propose it can",
     ),
     "AgreementsNotBuyer": (_P, "{caller} is not the buyer of agreement {id}"),
+    "AgreementsNotSupplier": (_P, "{caller} is not the supplier of agreement {id}"),
     "AgreementsNotArbiter": (_P, "{caller} is not the arbiter of agreement {id}"),
     "AgreementsWrongStatus": (_S, "agreement {id} is {status}: this is not allowed in that status"),
     "AgreementsWrongValue": (
@@ -197,6 +278,16 @@ MESSAGES: dict[str, tuple[type[ContractRevert], str]] = {
         "token {token} transferred {received} instead of {expected} (fee-on-transfer tokens are "
         "not supported)",
     ),
+    "AgreementsFundingClosed": (
+        _S,
+        "agreement {id} can no longer be funded: its delivery deadline {deliveryDeadline} has "
+        "passed (now {now_})",
+    ),
+    "AgreementsTenderClosed": (
+        _S,
+        "agreement {id} no longer accepts a tender: deadline + grace ended at {closedAt} "
+        "(now {now_})",
+    ),
     "AgreementsGtinMismatch": (
         _I,
         "batch {batchId} has GTIN {actual}, the agreement requires {expected}",
@@ -205,27 +296,32 @@ MESSAGES: dict[str, tuple[type[ContractRevert], str]] = {
         _I,
         "batch {batchId} is measured in {actual}, the agreement requires {expected}",
     ),
-    "AgreementsQuantityTooSmall": (
+    "AgreementsQuantityOutOfTolerance": (
         _I,
-        "batch {batchId} holds {actual}, the agreement requires at least {required}",
+        "batch {batchId} holds {delivered}, outside the agreed {agreed} ± the tolerance",
     ),
-    "AgreementsAttestationCount": (
+    "AgreementsClaimCount": (
         _I,
-        "the agreement requires {required} attestation(s), {given} given: pass one per "
+        "the agreement requires {required} claim(s), {given} proof(s) given: pass one per "
         "required claim",
     ),
-    "AgreementsAttestationInvalid": (
+    "AgreementsClaimInvalid": (
         _I,
-        "claim {claim} of batch {batchId} is not backed by a valid attestation from an active "
-        "certifier (issuer {issuer}, evidence {evidence})",
+        "claim {claim} of batch {batchId} is not vouched for by {attester} (an attestation "
+        "valid now on {subject}, by that certifier, still active)",
+    ),
+    "AgreementsNotTenderedBatch": (
+        _I,
+        "batch {batchId} is not the batch tendered under agreement {id}",
+    ),
+    "AgreementsInspectionPending": (
+        _S,
+        "the buyer of agreement {id} may still inspect the tender until {escalableAfter} "
+        "(now {now_}): escalate after that",
     ),
     "AgreementsNotRefundableYet": (
         _S,
         "agreement {id} cannot be reclaimed before {refundableAfter} (now {now_})",
-    ),
-    "AgreementsDisputeWindowClosed": (
-        _S,
-        "the dispute window of agreement {id} closed at {closedAt} (now {now_})",
     ),
     "AgreementsArbiterTimeoutPending": (
         _S,
@@ -233,7 +329,17 @@ MESSAGES: dict[str, tuple[type[ContractRevert], str]] = {
     ),
     "AgreementsAwardTooHigh": (
         _I,
-        "award {supplierAmount} to the supplier of agreement {id} exceeds the price {price}",
+        "award {supplierAmount} to the supplier of agreement {id} exceeds the escrow {escrow}",
+    ),
+    "AgreementsNothingToDeliver": (
+        _I,
+        "agreement {id} was disputed by a rejection: the goods went back to the supplier, so "
+        "the arbiter cannot order their delivery (resolve without --deliver)",
+    ),
+    "AgreementsTenderInTransit": (
+        _S,
+        "the tender of batch {batchId} under agreement {id} was already accepted by the tender "
+        "point: it can no longer be withdrawn",
     ),
     "AgreementsNothingToWithdraw": (_S, "{account} has no credit in {token} to withdraw"),
     "AgreementsEthTransferFailed": (
@@ -251,7 +357,7 @@ MESSAGES: dict[str, tuple[type[ContractRevert], str]] = {
     ),
     "AgreementsInvalidSignature": (
         _I,
-        "invalid signature: expected {signer}, recovered {recovered}",
+        "invalid signature of {signer}: not its approval of these terms (ECDSA or EIP-1271)",
     ),
     # --- OpenZeppelin errors that can surface through these contracts
     "AccessControlUnauthorizedAccount": (
@@ -259,6 +365,16 @@ MESSAGES: dict[str, tuple[type[ContractRevert], str]] = {
         "{account} lacks the role {neededRole}: only the operator (deployer) can do this",
     ),
     "AccessControlBadConfirmation": (_I, "bad confirmation for renouncing a role"),
+    "AccessControlEnforcedDefaultAdminRules": (
+        _P,
+        "the operator role moves only in two steps: begin the transfer, then the new operator "
+        "accepts it after the delay",
+    ),
+    "AccessControlEnforcedDefaultAdminDelay": (
+        _S,
+        "the operator hand-over delay has not passed yet (it ends at {schedule})",
+    ),
+    "AccessControlInvalidDefaultAdmin": (_I, "{defaultAdmin} cannot become the operator"),
     "ReentrancyGuardReentrantCall": (_S, "reentrant call refused"),
     "SafeERC20FailedOperation": (_S, "the token {token} refused the transfer"),
     "ERC20InsufficientAllowance": (
@@ -377,8 +493,10 @@ _TIME_NAMES = {
     "refundableAfter",
     "closedAt",
     "defaultAfter",
+    "escalableAfter",
     "validFrom",
     "validUntil",
+    "schedule",
 }
 
 
@@ -388,7 +506,7 @@ def format_arg(name: str, abi_type: str, value: Any) -> str:
         return str(to_checksum_address(value))
     if abi_type == "bytes32":
         raw = bytes(value)
-        if name in ("claim", "reason", "lot", "neededRole"):
+        if name in ("claim", "reason", "lot", "parentLot", "neededRole"):
             return bytes32_to_text(raw) if name != "neededRole" else _role_name(raw)
         return short_hex(raw)
     if abi_type == "bytes3":
@@ -417,8 +535,6 @@ def format_arg(name: str, abi_type: str, value: Any) -> str:
 def _role_name(raw: bytes) -> str:
     if raw == b"\0" * 32:
         return "DEFAULT_ADMIN_ROLE"
-    if raw == keccak(text="SETTLER_ROLE"):
-        return "SETTLER_ROLE"
     return short_hex(raw)
 
 
@@ -475,6 +591,8 @@ def _message(spec: ErrorSpec, values: Iterable[Any]) -> str:
         name: format_arg(name, abi_type, value)
         for name, abi_type, value in zip(spec.input_names, spec.input_types, values, strict=True)
     }
+    if "prefix" in formatted and "length" in formatted and formatted["length"].isdigit():
+        formatted["prefix"] = formatted["prefix"].zfill(int(formatted["length"]))
     if not spec.template:
         args = ", ".join(f"{k}={v}" for k, v in formatted.items())
         return f"reverted with {spec.name}({args})"
@@ -496,11 +614,29 @@ def revert_data_of(exc: BaseException) -> bytes | None:
     for arg in getattr(exc, "args", ()):
         if isinstance(arg, dict):
             candidates.append(arg.get("data"))
+        elif isinstance(arg, str):
+            candidates.append(_tester_revert_bytes(arg))
     for candidate in candidates:
         found = _find_hex(candidate)
         if found is not None:
             return found
     return None
+
+
+_TESTER_REVERT = re.compile(r"execution reverted: (b'.*'|b\".*\")\Z", re.DOTALL)
+
+
+def _tester_revert_bytes(message: str) -> bytes | None:
+    """The revert data of the embedded chain (eth-tester), which web3 puts into the message as a
+    Python bytes literal (`execution reverted: b'\\x9e…'`) when it is not an `Error(string)`."""
+    match = _TESTER_REVERT.search(message)
+    if match is None:
+        return None
+    try:
+        value = ast.literal_eval(match.group(1))
+    except (ValueError, SyntaxError):
+        return None
+    return value if isinstance(value, bytes) else None
 
 
 def _find_hex(candidate: Any) -> bytes | None:

@@ -3,13 +3,18 @@
 A signed handoff lets one party consent off-chain; the other party (or any relayer) records it
 with `recordHandoff` in one transaction. The file format (JSON)::
 
-    {"type": "provenance.signed-handoff", "version": 1, "chainId": 31337,
+    {"type": "provenance.signed-handoff", "version": 2, "chainId": 31337,
      "registry": "0x…", "handoff": {"batchId": "0x…", "from": "0x…", "to": "0x…", "location": 0,
      "bizStep": 1, "disposition": 1, "transferOwnership": false, "document": "0x…"},
      "signer": "0x…", "role": "sender", "nonce": 0, "deadline": 1767225600, "signature": "0x…"}
 
 `SignedHandoff.verify()` rejects tampered, expired, wrong-chain, wrong-registry and malleable
 (high-s) signatures with a `SignatureError` before anything is sent.
+
+Both contracts sign in EIP-712 domains of version `2` (`ProvenanceRegistry`, `SupplyAgreements`);
+the file format's version follows it, so a file signed for the contracts before version 2 is
+refused with a message rather than failing on chain. A smart-contract wallet (EIP-1271) approves
+on chain instead of signing here; this module signs with local keys only.
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ from provenance.exceptions import InvalidInput, SignatureError
 from provenance.types import AgreementTerms, Handoff, short_hex, validate_address
 
 FILE_TYPE = "provenance.signed-handoff"
-FILE_VERSION = 1
+FILE_VERSION = 2
+#: The EIP-712 domain version of both contracts.
+DOMAIN_VERSION = "2"
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 ROLES = ("sender", "receiver")
 
@@ -64,7 +71,7 @@ _DOMAIN_TYPE = [
 def _domain(name: str, chain_id: int, contract: str) -> dict[str, Any]:
     return {
         "name": name,
-        "version": "1",
+        "version": DOMAIN_VERSION,
         "chainId": chain_id,
         "verifyingContract": validate_address(contract, "contract address"),
     }
@@ -224,6 +231,11 @@ class SignedHandoff:
         """Parse (not verify) a signed-handoff document; `SignatureError` if malformed."""
         if not isinstance(data, dict) or data.get("type") != FILE_TYPE:
             raise SignatureError(f'not a signed handoff (expected "type": "{FILE_TYPE}")')
+        if data.get("version") == 1:
+            raise SignatureError(
+                "this signed handoff is for the registry before version 2 (EIP-712 domain "
+                "version 1), which no longer accepts it: ask the signer to sign it again"
+            )
         if data.get("version") != FILE_VERSION:
             raise SignatureError(
                 f"unsupported signed-handoff version {data.get('version')!r} "

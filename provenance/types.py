@@ -137,6 +137,77 @@ def batch_id(gtin: str | int, lot: str) -> Hex32:
     )
 
 
+def lot_extends(parent: str, lot: str) -> bool:
+    """Whether `lot` extends `parent` (starts with it and is longer): the rule for the lots a
+    split or merge creates, so nobody claims a lot outside the lots it holds."""
+    return len(lot) > len(parent) and lot.startswith(parent)
+
+
+# ------------------------------------------------------------------------ GS1 company prefixes
+
+MIN_PREFIX_LENGTH = 4
+MAX_PREFIX_LENGTH = 12
+#: GTIN-13 starts the registry refuses to assign: restricted circulation (02, 04, 20-29) and
+#: coupons (05, 98, 99).
+RESTRICTED_STARTS = frozenset({"02", "04", "05", "98", "99", *(f"2{d}" for d in range(10))})
+
+
+@dataclass(frozen=True)
+class CompanyPrefix:
+    """A GS1 company prefix (4-12 digits), matched against the GTIN-13 form of a GTIN (the
+    GTIN-14 without its indicator digit). Build it with `CompanyPrefix.parse`, which applies the
+    registry's rules so a refusal is explained before anything is sent."""
+
+    digits: str
+
+    @property
+    def value(self) -> int:
+        """The prefix as the number the registry stores (leading zeros dropped)."""
+        return int(self.digits)
+
+    @property
+    def length(self) -> int:
+        return len(self.digits)
+
+    def __str__(self) -> str:
+        return self.digits
+
+    def covers(self, gtin: str | int) -> bool:
+        """Whether `gtin` is a GTIN under this prefix."""
+        return normalize_gtin(gtin)[1:].startswith(self.digits)
+
+    @classmethod
+    def of(cls, prefix: int, length: int) -> CompanyPrefix:
+        """From the (number, length) pair the registry's events and views carry."""
+        return cls(str(prefix).zfill(length))
+
+    @classmethod
+    def parse(cls, value: str | int) -> CompanyPrefix:
+        """Validate a company prefix typed by a user (digits, leading zeros included)."""
+        text = str(value).strip()
+        if not text.isdigit() or not text.isascii():
+            raise InvalidInput(f"invalid company prefix {value!r}: only digits are allowed")
+        if not MIN_PREFIX_LENGTH <= len(text) <= MAX_PREFIX_LENGTH:
+            raise InvalidInput(
+                f"invalid company prefix {text}: {len(text)} digits, expected "
+                f"{MIN_PREFIX_LENGTH}-{MAX_PREFIX_LENGTH} (leading zeros count)"
+            )
+        if set(text[:5]) == {"0"}:  # reaches into the GTIN-8 space
+            if len(text) != MAX_PREFIX_LENGTH or text[5] in "02":
+                raise InvalidInput(
+                    f"invalid company prefix {text}: the GTIN-8 space (00000…) is assigned one "
+                    "GTIN-8 at a time, as 00000 + its first 7 digits (12 digits), and never an "
+                    "RCN-8 (a GTIN-8 starting with 0 or 2)"
+                )
+        elif text[:2] in RESTRICTED_STARTS:
+            raise InvalidInput(
+                f"invalid company prefix {text}: numbers starting with {text[:2]} are "
+                "restricted-circulation (02, 04, 20-29) or coupon (05, 98, 99) numbers, which "
+                "no company prefix covers"
+            )
+        return cls(text)
+
+
 # ----------------------------------------------------------------------------- GS1 Digital Link
 
 DIGITAL_LINK_HOST = "https://id.gs1.org"
@@ -522,10 +593,13 @@ class BatchState(IntEnum):
     CONSUMED = 2
 
 
-FLAG_RECALLED = 1 << 2
-FLAG_PENDING_OWNERSHIP = 1 << 3
-FLAG_DELIVERY_CLAIMED = 1 << 4
-FLAG_MULTI_PARENT = 1 << 5
+class OperationKind(IntEnum):
+    """How a batch was consumed (`BatchConsumed.kind`, `BatchDerived.kind`)."""
+
+    NONE = 0
+    SPLIT = 1
+    MERGE = 2
+    TRANSFORM = 3
 
 
 @dataclass(frozen=True)
@@ -548,19 +622,31 @@ class Participant:
 
 @dataclass(frozen=True)
 class Batch:
-    """A batch's current state (`getBatch`); addresses are None when unset."""
+    """A batch's current state (`getBatch`); addresses are None when unset.
+
+    `origin` holds the recall right (the creator, or the transformer of an output; kept by splits
+    and merges); `bound_to` is the buyer of the bound delivery in progress (a tender), if any;
+    `tender_leg` says the pending handoff is that tender; `lineage_recalled` that an ancestor is
+    recalled; `lineage_number` is what descendants carry once the batch is consumed; `ancestors`
+    how many lineage numbers it carries.
+    """
 
     batch_id: Hex32
     state: BatchState
-    recalled: bool
-    flags: int
     custodian: str | None
     owner: str | None
     pending_to: str | None
-    creator: str | None
+    origin: str | None
+    bound_to: str | None
+    recalled: bool
+    lineage_recalled: bool
+    tender_leg: bool
+    pending_ownership: bool
     gtin: str  # 14 digits ("00000000000000" for an unknown batch)
     quantity: int
     uom: str
+    lineage_number: int = 0
+    ancestors: int = 0
 
     @property
     def exists(self) -> bool:
@@ -571,12 +657,14 @@ class Batch:
         return self.state == BatchState.ACTIVE
 
     @property
-    def pending_ownership(self) -> bool:
-        return bool(self.flags & FLAG_PENDING_OWNERSHIP)
+    def bound(self) -> bool:
+        """Bound to an agreement's delivery: it moves only towards its buyer, through carriers."""
+        return self.bound_to is not None
 
     @property
-    def delivery_claimed(self) -> bool:
-        return bool(self.flags & FLAG_DELIVERY_CLAIMED)
+    def frozen(self) -> bool:
+        """Recalled, or an ancestor is: it can no longer move, be accepted or consumed."""
+        return self.recalled or self.lineage_recalled
 
 
 @dataclass(frozen=True)
@@ -634,6 +722,59 @@ class Handoff:
 
 
 @dataclass(frozen=True)
+class Leg:
+    """Place, CBV codes and document of a tender (the registry's `Leg`)."""
+
+    location: int = 0
+    biz_step: int = 0
+    disposition: int = 0
+    document: Hex32 = ZERO32
+
+    def to_tuple(self) -> tuple[Any, ...]:
+        return (self.location, self.biz_step, self.disposition, _to_bytes(self.document))
+
+
+@dataclass(frozen=True)
+class NewBatch:
+    """A batch to commission with `createBatches` (validated here)."""
+
+    gtin: str
+    lot: str
+    quantity: int
+    uom: str = "KGM"
+    document: Hex32 = ZERO32
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "gtin", normalize_gtin(self.gtin))
+        object.__setattr__(self, "lot", validate_lot(self.lot))
+        object.__setattr__(self, "uom", validate_uom(self.uom))
+        object.__setattr__(self, "document", to_hex32(self.document))
+        quantity = self.quantity
+        if (
+            not isinstance(quantity, int)
+            or isinstance(quantity, bool)
+            or not 0 < quantity <= MAX_UINT48
+        ):
+            raise InvalidInput(
+                f"invalid quantity {quantity!r} of lot {self.lot}: expected a whole number "
+                f"1..{MAX_UINT48}"
+            )
+
+    @property
+    def batch_id(self) -> Hex32:
+        return batch_id(self.gtin, self.lot)
+
+    def to_tuple(self) -> tuple[Any, ...]:
+        return (
+            int(self.gtin),
+            lot_to_bytes32(self.lot),
+            self.quantity,
+            uom_to_bytes(self.uom),
+            _to_bytes(self.document),
+        )
+
+
+@dataclass(frozen=True)
 class Attestation:
     """An attestation as issued (from `AttestationIssued`), with its revocation if any."""
 
@@ -655,15 +796,18 @@ class Attestation:
 
 
 class AgreementStatus(IntEnum):
+    """`ISupplyAgreements.Status`. Settled, Refunded, Resolved and Cancelled are terminal."""
+
     NONE = 0
     PROPOSED = 1
     ACCEPTED = 2
     FUNDED = 3
-    SETTLED = 4
-    REFUNDED = 5
-    DISPUTED = 6
-    RESOLVED = 7
-    CANCELLED = 8
+    TENDERED = 4
+    SETTLED = 5
+    REFUNDED = 6
+    DISPUTED = 7
+    RESOLVED = 8
+    CANCELLED = 9
 
     @property
     def terminal(self) -> bool:
@@ -675,15 +819,75 @@ class AgreementStatus(IntEnum):
         )
 
 
+class DisputeKind(IntEnum):
+    """Why an agreement is Disputed; decides the default when the arbiter is silent."""
+
+    NONE = 0
+    REJECTED = 1  # the buyer rejected the tender: default = full refund to the buyer
+    ESCALATED = 2  # the supplier escalated an unanswered tender: default = paid as if accepted
+
+
+@dataclass(frozen=True)
+class RequiredClaim:
+    """A claim the delivered goods must carry, and the certifier whose attestation counts."""
+
+    claim: Hex32
+    attester: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "claim", text_to_bytes32(self.claim))
+        object.__setattr__(self, "attester", validate_address(self.attester, "attester"))
+
+    def to_tuple(self) -> tuple[Any, ...]:
+        return (_to_bytes(self.claim), self.attester)
+
+
+@dataclass(frozen=True)
+class ClaimProof:
+    """Where a required claim is attested: the delivered batch or the ancestor carrying it, and
+    the evidence hash the attestation was issued with."""
+
+    subject: Hex32
+    evidence: Hex32
+
+    def to_tuple(self) -> tuple[Any, ...]:
+        return (_to_bytes(self.subject), _to_bytes(self.evidence))
+
+
+BPS = 10_000
 TERMS_ABI_TYPE = (
-    "(address,address,address,address,uint256,uint256,bytes3,uint256,uint64,uint32,uint16,uint16,"
-    "uint32,bytes32[],bytes32,uint256)"
+    "(address,address,address,address,address,uint256,uint256,bytes3,uint16,uint256,uint64,"
+    "uint32,uint32,uint32,uint16,uint16,(bytes32,address)[],bytes32,uint256)"
 )
+TERMS_KEYS = (
+    "buyer",
+    "supplier",
+    "arbiter",
+    "carrier",
+    "token",
+    "gtin",
+    "quantity",
+    "uom",
+    "toleranceBps",
+    "price",
+    "deliveryDeadline",
+    "gracePeriod",
+    "inspectionPeriod",
+    "arbiterTimeout",
+    "penaltyBpsPerDay",
+    "penaltyCapBps",
+    "requiredClaims",
+    "document",
+    "salt",
+)
+DAY = 24 * 3600
 
 
 @dataclass(frozen=True)
 class AgreementTerms:
-    """Mirror of `ISupplyAgreements.Terms`. `token` is the zero address for native ETH."""
+    """Mirror of `ISupplyAgreements.Terms`. `token` is the zero address for native ETH; `carrier`
+    the zero address when the supplier tenders to the buyer itself (as DAP), else the carrier the
+    buyer named as the tender point (as FCA)."""
 
     buyer: str
     supplier: str
@@ -694,11 +898,14 @@ class AgreementTerms:
     price: int
     delivery_deadline: int
     token: str = ZERO_ADDRESS
+    carrier: str = ZERO_ADDRESS
+    tolerance_bps: int = 0
     grace_period: int = 0
+    inspection_period: int = 3 * DAY
+    arbiter_timeout: int = 7 * DAY
     penalty_bps_per_day: int = 0
     penalty_cap_bps: int = 0
-    arbiter_timeout: int = 7 * 24 * 3600
-    required_claims: tuple[Hex32, ...] = ()
+    required_claims: tuple[RequiredClaim, ...] = ()
     document: Hex32 = ZERO32
     salt: int = 0
 
@@ -708,17 +915,20 @@ class AgreementTerms:
             self.buyer,
             self.supplier,
             self.arbiter,
+            self.carrier,
             self.token,
             int(self.gtin),
             self.quantity,
             uom_to_bytes(self.uom),
+            self.tolerance_bps,
             self.price,
             self.delivery_deadline,
             self.grace_period,
+            self.inspection_period,
+            self.arbiter_timeout,
             self.penalty_bps_per_day,
             self.penalty_cap_bps,
-            self.arbiter_timeout,
-            [_to_bytes(c) for c in self.required_claims],
+            [c.to_tuple() for c in self.required_claims],
             _to_bytes(self.document),
             self.salt,
         )
@@ -727,58 +937,51 @@ class AgreementTerms:
     def from_tuple(cls, value: Any) -> AgreementTerms:
         """From a decoded `Terms` (tuple, list, or web3's AttributeDict/dict by field name)."""
         if isinstance(value, dict) or hasattr(value, "keys"):
-            keys = (
-                "buyer",
-                "supplier",
-                "arbiter",
-                "token",
-                "gtin",
-                "quantity",
-                "uom",
-                "price",
-                "deliveryDeadline",
-                "gracePeriod",
-                "penaltyBpsPerDay",
-                "penaltyCapBps",
-                "arbiterTimeout",
-                "requiredClaims",
-                "document",
-                "salt",
-            )
-            value = tuple(value[k] for k in keys)
+            value = tuple(value[k] for k in TERMS_KEYS)
         (
             buyer,
             supplier,
             arbiter,
+            carrier,
             token,
             gtin,
             quantity,
             uom,
+            tolerance,
             price,
             deadline,
             grace,
+            inspection,
+            timeout,
             bps,
             cap,
-            timeout,
             claims,
             document,
             salt,
         ) = value
+        required = []
+        for claim in claims:
+            if isinstance(claim, dict) or hasattr(claim, "keys"):
+                claim = (claim["claim"], claim["attester"])
+            required.append(RequiredClaim(to_hex32(claim[0]), to_checksum_address(claim[1])))
         return cls(
             buyer=to_checksum_address(buyer),
             supplier=to_checksum_address(supplier),
             arbiter=to_checksum_address(arbiter),
+            carrier=to_checksum_address(carrier),
             token=to_checksum_address(token),
             gtin=gtin_from_int(int(gtin)),
             quantity=int(quantity),
             uom=uom_from_bytes(uom),
+            tolerance_bps=int(tolerance),
             price=int(price),
             delivery_deadline=int(deadline),
             grace_period=int(grace),
+            inspection_period=int(inspection),
+            arbiter_timeout=int(timeout),
             penalty_bps_per_day=int(bps),
             penalty_cap_bps=int(cap),
-            arbiter_timeout=int(timeout),
-            required_claims=tuple(to_hex32(c) for c in claims),
+            required_claims=tuple(required),
             document=to_hex32(document),
             salt=int(salt),
         )
@@ -787,24 +990,74 @@ class AgreementTerms:
         """`keccak256(abi.encode(terms))`, what the contract stores."""
         return keccak_hex(abi_encode([TERMS_ABI_TYPE], [self.to_tuple()]))
 
-    def penalty_for(self, days_late: int) -> int:
-        bps = min(days_late * self.penalty_bps_per_day, self.penalty_cap_bps)
-        return self.price * bps // 10_000
-
     @property
     def is_eth(self) -> bool:
         return int(self.token, 16) == 0
 
+    @property
+    def has_carrier(self) -> bool:
+        return int(self.carrier, 16) != 0
+
+    @property
+    def tender_point(self) -> str:
+        """Who receives the tender: the named carrier (as FCA), else the buyer (as DAP)."""
+        return self.carrier if self.has_carrier else self.buyer
+
+    @property
+    def closes_at(self) -> int:
+        """The last moment a tender is accepted: deadline + grace."""
+        return self.delivery_deadline + self.grace_period
+
+    def escrow(self) -> int:
+        """What the buyer escrows: price + ⌈price × tolerance / 10,000⌉ (`escrowOf`)."""
+        return self.price + -(-self.price * self.tolerance_bps // BPS)
+
+    def within_tolerance(self, delivered: int) -> bool:
+        """Whether a batch of `delivered` units may be tendered (agreed quantity ± tolerance)."""
+        if self.quantity > MAX_UINT48 or delivered > MAX_UINT48 or delivered < 0:
+            return False
+        return abs(delivered - self.quantity) * BPS <= self.quantity * self.tolerance_bps
+
+    def days_late(self, tendered_at: int) -> int:
+        """Whole days from the deadline to the tender (0 if on time): what the penalty counts."""
+        return max(0, tendered_at - self.delivery_deadline) // DAY
+
+    def penalty_bps(self, days_late: int) -> int:
+        return min(days_late * self.penalty_bps_per_day, self.penalty_cap_bps)
+
+    def payout(self, delivered: int, days_late: int) -> tuple[int, int]:
+        """(supplier, buyer) credits of a tender of `delivered` units `days_late` whole days late,
+        as `payoutFor` computes them: payment = price × delivered / quantity (rounded down),
+        penalty = payment × rate / 10,000, supplier = payment − penalty, buyer = escrow − that."""
+        payment = self.price * delivered // self.quantity
+        penalty = payment * self.penalty_bps(days_late) // BPS
+        supplier = payment - penalty
+        return supplier, self.escrow() - supplier
+
+    def penalty_for(self, days_late: int, delivered: int | None = None) -> int:
+        """The late penalty on a delivery of `delivered` units (default: the agreed quantity)."""
+        payment = self.price * (self.quantity if delivered is None else delivered) // self.quantity
+        return payment * self.penalty_bps(days_late) // BPS
+
 
 @dataclass(frozen=True)
 class Agreement:
-    """An agreement: its id, terms (rebuilt from `AgreementProposed`) and current status."""
+    """An agreement: its id, terms (rebuilt from `AgreementProposed`) and current state
+    (`stateOf`), with the batch of its current or last tender (from `DeliveryTendered`)."""
 
     id: int
     terms: AgreementTerms
     status: AgreementStatus
     proposer: str | None = None
+    dispute_kind: DisputeKind = DisputeKind.NONE
+    tendered_at: int = 0
     disputed_at: int = 0
+    tendered_batch: Hex32 | None = None
+    days_late: int | None = None
+
+    @property
+    def escrow(self) -> int:
+        return self.terms.escrow()
 
 
 @dataclass(frozen=True)

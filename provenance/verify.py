@@ -1,4 +1,4 @@
-"""Event-sourced verification of a batch: its custody, lineage, attestations, recalls and payment.
+"""Event-sourced verification of a batch: custody, title, lineage, attestations, recalls, sales.
 
 Everything is rebuilt from event logs, never from contract state, so the verdict only depends on
 what the chain recorded. Two halves:
@@ -6,9 +6,11 @@ what the chain recorded. Two halves:
 - `collect` (RPC) fetches the logs with a number of `eth_getLogs` calls proportional to the depth
   and width of the lineage, never to the number of events or blocks: one query per lineage level
   (the batch ids of a level are OR-ed in topic 1), one for the children of the lineage, one per
-  level of descendants, one for recalls of related batches, one for the participants involved,
-  one for the agreements that paid for any batch of the lineage (batch ids OR-ed in topic 2) and
-  one for their terms. Each may be split into block-range chunks by `logs.fetch_logs`.
+  level of descendants, one for recalls (and lifted recalls) of related batches, one or two for the
+  participants involved (and the keys they migrated from), one for the tenders of any batch of the
+  lineage (batch ids OR-ed in topic 2) and one for everything those agreements recorded (terms,
+  tenders, settlements, disputes). Each may be split into block-range chunks by
+  `logs.fetch_logs`.
 - `analyze` (pure) replays the decoded events and applies the checks below; unit tests feed it
   synthetic event lists.
 
@@ -16,25 +18,30 @@ Verdicts and exit codes (`Verdict.exit_code`, used by ``provenance verify``):
 
 - ``VERIFIED`` (0): no error and no warning.
 - ``WARNING``  (1): nothing contradicts the history, but something deserves a look.
-- ``FAILED``   (2): the history is broken, incomplete or contradicted.
+- ``FAILED``   (2): the history is broken, incomplete, contradicted or recalled.
 
 What leads to FAILED (severity ``error``): unknown batch (no creation event); a handoff not
 initiated by the then-custodian, an accept/reject/cancel without a matching pending handoff, an
 action on a consumed batch; an actor that was not registered, was suspended, or lacked the role
 at the time of its action (creator of a root batch = PRODUCER, transform = PROCESSOR or PRODUCER,
-attestation = CERTIFIER); a split or merge whose quantities do not add up; a recall of the batch
-or of any ancestor; an attestation revoked at or before its time of use; a ``--doc`` file whose
-keccak256 is not anchored anywhere in the history.
+attestation = CERTIFIER); a split or merge whose quantities do not add up; a recall (not lifted)
+of the batch or of any ancestor — the contracts freeze every descendant of a recalled batch; an
+attestation revoked at or before its time of use; a tender or settlement of an agreement without
+the matching handoff in the registry's log (same transaction, to the tender point / the buyer); a
+``--doc`` file whose keccak256 is not anchored anywhere in the history.
 
-What leads to WARNING (severity ``warning``): a recall of a sibling or descendant; an attestation
-that had expired (or was not yet valid) at its time of use, or that was revoked after it; a
-participant of the history suspended since (after its actions).
+What leads to WARNING (severity ``warning``): a recall (not lifted) of a sibling or descendant; an
+attestation that had expired (or was not yet valid) at its time of use, or that was revoked after
+it; a participant of the history suspended since (after its actions); a delivery of the batch or an
+ancestor whose agreement is in dispute (rejected by the buyer, or escalated by the supplier) and not
+resolved yet.
 
-Everything else is ``info`` (a pending handoff, an attestation expired since its use, ...).
+Everything else is ``info``: a pending handoff or tender, a lifted recall, a settled delivery (days
+late at the tender, what each side was credited), a resolved dispute, a title transfer by award.
 
 "Time of use" of a batch is the time it last changed hands (creation, accepted handoff or
 consumption); for the verified batch, the time its delivery was settled if an agreement paid for it.
-Agreements are reported for every batch of the lineage (`Report.agreements`): an ancestor's
+Deliveries are reported for every batch of the lineage (`Report.agreements`): an ancestor's
 delivery settled by an agreement is part of the product's story.
 Validity "now" is reported too (`AttestationView.valid_now`); expiry since the use is only info.
 """
@@ -61,7 +68,11 @@ from provenance.logs import (
 from provenance.types import (
     BIZ_STEPS,
     DISPOSITIONS,
+    AgreementTerms,
+    DisputeKind,
     Role,
+    bytes32_to_text,
+    format_eth,
     gtin_from_int,
     hash_file,
     lot_from_bytes32,
@@ -81,6 +92,7 @@ INFO = "info"
 KIND_NAMES = {1: "split", 2: "merge", 3: "transform"}
 _VERBS = {"HandoffAccepted": "acceptance", "HandoffRejected": "rejection",
           "HandoffCancelled": "cancellation"}  # fmt: skip
+#: Registry events whose topic 1 is the batch id (the batch's own history).
 BATCH_EVENTS = frozenset(
     {
         "BatchCreated",
@@ -90,7 +102,9 @@ BATCH_EVENTS = frozenset(
         "HandoffCancelled",
         "BatchConsumed",
         "BatchRecalled",
-        "DeliveryClaimed",
+        "RecallLifted",
+        "DeliveryReleased",
+        "TitleTransferred",
     }
 )
 EDGE_EVENTS = ("BatchSplit", "BatchDerived")
@@ -99,8 +113,25 @@ PARTICIPANT_EVENTS = (
     "ParticipantUpdated",
     "ParticipantSuspended",
     "ParticipantReinstated",
+    "ParticipantMigrated",
 )
 ATTESTATION_EVENTS = ("AttestationIssued", "AttestationRevoked")
+RECALL_EVENTS = ("BatchRecalled", "RecallLifted")
+#: Agreement events whose topic 2 is a batch id.
+DELIVERY_EVENTS = ("DeliveryTendered", "TenderWithdrawn", "DeliverySettled")
+#: Everything an agreement records (topic 1 = its id).
+AGREEMENT_EVENTS = (
+    "AgreementProposed",
+    "AgreementAccepted",
+    "AgreementCancelled",
+    "AgreementFunded",
+    "DeliveryTendered",
+    "TenderWithdrawn",
+    "DeliverySettled",
+    "AgreementRefunded",
+    "DisputeRaised",
+    "DisputeResolved",
+)
 
 
 class Verdict(StrEnum):
@@ -159,7 +190,7 @@ class LineageNode:
     uom: str | None
     origin: str  # "created" | "split" | "merge" | "transform" | "unknown"
     creator: str | None
-    recalled: bool
+    recalled: bool  # recalled now (a lifted recall does not count)
     parents: tuple[LineageNode, ...] = ()
 
 
@@ -186,21 +217,58 @@ class RecallView:
     by: str
     reason: str
     at: int
+    document: str | None = None
+    lifted_at: int | None = None  # the operator lifted it (a mistaken recall)
+    lifted_by: str | None = None
+    lot: str | None = None  # the recalled batch's lot, when the history names it
+
+    @property
+    def active(self) -> bool:
+        return self.lifted_at is None
+
+
+@dataclass(frozen=True)
+class TitleView:
+    """A change of a batch's owner (title), replayed from the registry's log."""
+
+    batch_id: str
+    from_: str | None
+    to: str
+    at: int
+    via: str  # "sale" (handoff with title) | "delivery" (agreement) | "award" (arbiter/default)
+    agreement_id: int | None = None
 
 
 @dataclass(frozen=True)
 class AgreementView:
+    """One delivery: batch `batch_id` tendered under agreement `agreement_id`, and what became of
+    it (replayed from the agreements contract's events)."""
+
     agreement_id: int
-    supplier_amount: int
-    buyer_amount: int
-    days_late: int
-    settled_at: int
+    batch_id: str
+    status: str  # tendered | withdrawn | rejected | escalated | settled | resolved | refunded
+    tendered_at: int
+    days_late: int  # whole days late at the (last) tender
+    tenders: int = 1  # how often this batch was tendered under the agreement
+    rejections: int = 0
     buyer: str | None = None
     supplier: str | None = None
+    carrier: str | None = None  # the tender point, if a carrier (as FCA)
+    arbiter: str | None = None
     price: int | None = None
+    escrow: int | None = None
     token: str | None = None
     document: str | None = None
-    batch_id: str = ""  # the batch whose delivery it paid for (the verified one or an ancestor)
+    settled_at: int | None = None
+    supplier_amount: int | None = None
+    buyer_amount: int | None = None
+    penalty: int | None = None
+    dispute: str | None = None  # "rejected" | "escalated"
+    disputed_at: int | None = None
+    dispute_reason: str | None = None
+    resolved_at: int | None = None
+    resolved_by_default: bool | None = None
+    delivered: bool | None = None  # title passed to the buyer
 
 
 @dataclass(frozen=True)
@@ -241,9 +309,13 @@ class Report:
     documents: tuple[DocumentCheck, ...]
     stats: Stats
     checked_at: int
-    #: Every agreement that paid for the delivery of a batch of the lineage (this batch or an
-    #: ancestor), in chain order; `agreement` is the one for this batch itself, if any.
+    #: Every delivery of a batch of the lineage (this batch or an ancestor) under an agreement,
+    #: in chain order; `agreement` is the latest one of this batch itself, if any.
     agreements: tuple[AgreementView, ...] = ()
+    #: Every title change of a batch of the lineage, in chain order.
+    titles: tuple[TitleView, ...] = ()
+    custodian: str | None = None  # of this batch, replayed (None if consumed or unknown)
+    owner: str | None = None
 
     @property
     def exit_code(self) -> int:
@@ -261,7 +333,7 @@ class Report:
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k).rstrip("_"): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     if isinstance(value, Enum):
@@ -328,62 +400,86 @@ def collect(
     level, first = lineage, True
     while level:
         children: list[str] = []
-        own: list[str] = []  # children of the verified batch itself
+        own: list[str] = []  # children of the verified batch (then of its descendants)
         for chunk in _chunks(level):
             for event in logs(registry, [edge_topics, None, chunk]):
                 child = to_hex32(event.args["childId"])
                 if child not in seen:
                     seen.add(child)
                     children.append(child)
-                    if to_hex32(event.args["parentId"]) == target:
-                        own.append(child)
+                    if first and to_hex32(event.args["parentId"]) != target:
+                        continue
+                    own.append(child)
         related.extend(children)
-        level = own if first else children  # after the first round: descendants only
+        level = own
         first = False
-    # 3. Recalls of related (sibling / descendant) batches.
-    recall_topic = decoder.topic("BatchRecalled")
+    # 3. Recalls (and lifted recalls) of related (sibling / descendant) batches.
+    recall_topics = [decoder.topic(name) for name in RECALL_EVENTS]
     for chunk in _chunks(related):
-        logs(registry, [recall_topic, chunk])
+        logs(registry, [recall_topics, chunk])
 
-    # 4. Registration history of every participant involved.
-    events_so_far = decoder.decode_all(raw)
-    actors = sorted(_actors(events_so_far))
-    participant_topics = [decoder.topic(name) for name in PARTICIPANT_EVENTS]
-    for chunk in _chunks([address_topic(a) for a in actors]):
-        logs(registry, [participant_topics, chunk])
-    registry_events = decoder.decode_all(raw)
-
-    # 5. The agreements that paid for any batch of the lineage (topic 2 = batch id, OR-ed),
-    #    and their terms.
+    # 4. The agreements that took a delivery of any batch of the lineage (topic 2 = batch id),
+    #    then everything those agreements recorded (topic 1 = id): terms, tenders, settlements,
+    #    disputes.
     agreement_events: list[Event] = []
     agreements = getattr(deployment, "agreements", None)
     if agreements:
-        settled_topic = decoder.topic("DeliverySettled")
-        settled = [
+        tendered_topic = decoder.topic("DeliveryTendered")
+        tenders = [
             event
             for chunk in _chunks(lineage)
-            for event in logs(agreements, [settled_topic, None, chunk])
+            for event in logs(agreements, [tendered_topic, None, chunk])
         ]
-        agreement_events.extend(settled)
-        ids = sorted({to_hex32(int(e.args["id"])) for e in settled})
+        ids = sorted({to_hex32(int(e.args["id"])) for e in tenders})
+        topics = [decoder.topic(name) for name in AGREEMENT_EVENTS]
         for chunk in _chunks(ids):
-            agreement_events.extend(logs(agreements, [decoder.topic("AgreementProposed"), chunk]))
+            agreement_events.extend(logs(agreements, [topics, chunk]))
+
+    # 5. Registration history of every participant involved (with the keys they migrated
+    #    from, and the parties of those agreements).
+    events_so_far = decoder.decode_all(raw)
+    actors = _actors(events_so_far)
+    participant_topics = [decoder.topic(name) for name in PARTICIPANT_EVENTS]
+    migrated_topic = decoder.topic("ParticipantMigrated")
+    fetched: set[str] = set()
+    pending = sorted(actors)
+    while pending:
+        fetched.update(pending)
+        found: set[str] = set()
+        for chunk in _chunks([address_topic(a) for a in pending]):
+            for event in logs(registry, [participant_topics, chunk]):
+                found.update(_actors([event]))
+            for event in logs(registry, [migrated_topic, None, chunk]):
+                found.update(_actors([event]))
+        pending = sorted(found - fetched)
+    registry_events = decoder.decode_all(raw)
+    agreement_address = str(agreements or "").lower()
     history = History(
         batch_id=target,
-        events=tuple(e for e in registry_events if e.address.lower() != str(agreements).lower()),
+        events=tuple(e for e in registry_events if e.address.lower() != agreement_address),
         now=now,
-        agreement_events=tuple(agreement_events),
+        agreement_events=tuple(decoder.decode_all([r for r in raw if _from(r, agreements)])),
     )
     return history, len(raw)
+
+
+def _from(log: Any, address: str | None) -> bool:
+    return bool(address) and str(log.get("address", "")).lower() == str(address).lower()
 
 
 def _actors(events: Iterable[Event]) -> set[str]:
     found: set[str] = set()
     for event in events:
-        for key in ("creator", "from", "to", "by", "issuer", "recipient"):
+        for key in ("creator", "from", "to", "by", "issuer", "account"):
             value = event.args.get(key)
             if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
                 found.add(value)
+        terms = event.args.get("terms")
+        if isinstance(terms, Mapping):
+            for key in ("buyer", "supplier", "carrier", "arbiter"):
+                value = terms.get(key)
+                if isinstance(value, str) and int(value, 16) != 0:
+                    found.add(value)
     return found
 
 
@@ -429,18 +525,44 @@ class _ParticipantState:
 
 
 class _Participants:
-    """Registration history of every participant, queried 'as of' an event position."""
+    """Registration history of every participant, queried 'as of' an event position.
+
+    A participant is its registry id: a key migration (`ParticipantMigrated`) moves the id, with
+    its roles, status and batches, to a new address, so both addresses are the same participant.
+    """
 
     def __init__(self, events: Sequence[Event], names: Mapping[str, str]) -> None:
-        self._events: dict[str, list[Event]] = {}
+        self._ids: dict[str, int] = {}
+        self._events: dict[int, list[Event]] = {}
+        for event in events:
+            if event.name == "ParticipantRegistered":
+                self._ids[str(event.args["account"]).lower()] = int(event.args["id"])
+            elif event.name == "ParticipantMigrated":
+                self._ids[str(event.args["to"]).lower()] = int(event.args["id"])
         for event in events:
             if event.name in PARTICIPANT_EVENTS:
-                self._events.setdefault(event.args["account"].lower(), []).append(event)
+                address = event.args.get("account") or event.args.get("from")
+                pid = self._ids.get(str(address).lower())
+                if pid is not None:
+                    self._events.setdefault(pid, []).append(event)
         self._names = {k.lower(): v for k, v in names.items()}
+
+    def id_of(self, address: str) -> int | None:
+        return self._ids.get(address.lower())
+
+    def same(self, a: str | None, b: str | None) -> bool:
+        """Whether two addresses are the same participant (equal, or one migrated to the other)."""
+        if a is None or b is None:
+            return False
+        if a.lower() == b.lower():
+            return True
+        pid = self.id_of(a)
+        return pid is not None and pid == self.id_of(b)
 
     def state(self, address: str, before: tuple[int, int] | None = None) -> _ParticipantState:
         state = _ParticipantState()
-        for event in self._events.get(address.lower(), []):
+        pid = self.id_of(address)
+        for event in self._events.get(pid, []) if pid is not None else []:
             if before is not None and event.key >= before:
                 break
             if event.name in ("ParticipantRegistered", "ParticipantUpdated"):
@@ -456,6 +578,11 @@ class _Participants:
                 state.active = True
                 state.suspended_at = None
         return state
+
+    def migrations(self, address: str) -> list[Event]:
+        pid = self.id_of(address)
+        found = self._events.get(pid, []) if pid is not None else []
+        return [e for e in found if e.name == "ParticipantMigrated"]
 
     def actor(self, address: str, before: tuple[int, int] | None = None) -> Actor:
         state = self.state(address, before)
@@ -484,16 +611,21 @@ class _Analysis:
         self.target = to_hex32(history.batch_id)
         self.docs = docs
         self.events = sorted(history.events, key=lambda e: e.key)
+        self.deals = sorted(history.agreement_events, key=lambda e: e.key)
         self.people = _Participants(self.events, names)
         self.reasons: list[Reason] = []
         self.timeline: list[TimelineEntry] = []
+        self.titles: list[TitleView] = []
         self.anchored: dict[str, list[str]] = {}
         self.by_batch: dict[str, list[Event]] = {}
         self.parents: dict[str, list[tuple[str, Event]]] = {}
         self.children: dict[str, list[tuple[str, Event]]] = {}
         self.attest: dict[str, list[Event]] = {}
         self.custodian_at_consumption: dict[str, str] = {}
+        self.owner_at_consumption: dict[str, str] = {}
         self.use_time: dict[str, int] = {}
+        self.final: dict[str, tuple[str | None, str | None]] = {}  # batch → (custodian, owner)
+        self.terms: dict[int, AgreementTerms] = {}
         for event in self.events:
             if event.name in BATCH_EVENTS:
                 self.by_batch.setdefault(to_hex32(event.args["batchId"]), []).append(event)
@@ -503,6 +635,15 @@ class _Analysis:
                 self.children.setdefault(parent, []).append((child, event))
             elif event.name in ATTESTATION_EVENTS:
                 self.attest.setdefault(to_hex32(event.args["subject"]), []).append(event)
+        for event in self.deals:
+            if event.name == "AgreementProposed":
+                self.terms[int(event.args["id"])] = AgreementTerms.from_tuple(event.args["terms"])
+        # tx hash → the delivery events of that transaction (tender, settlement)
+        self.tender_tx = {
+            (e.tx_hash, to_hex32(e.args["batchId"])): e
+            for e in self.deals
+            if e.name == "DeliveryTendered"
+        }
 
     # ---------------------------------------------------------------- helpers
 
@@ -568,6 +709,25 @@ class _Analysis:
                 return int(edge.args["quantity"])
         return None
 
+    def lot_of(self, batch: str) -> str | None:
+        """The batch's lot, from its creation or split event (None if the history lacks both)."""
+        for event in self.by_batch.get(batch, []):
+            if event.name == "BatchCreated":
+                return lot_from_bytes32(event.args["lot"])
+        for _parent, edge in self.parents.get(batch, []):
+            if edge.name == "BatchSplit":
+                return lot_from_bytes32(edge.args["lot"])
+        return None
+
+    def recalled_now(self, batch: str) -> bool:
+        recalled = False
+        for event in self.by_batch.get(batch, []):
+            if event.name == "BatchRecalled":
+                recalled = True
+            elif event.name == "RecallLifted":
+                recalled = False
+        return recalled
+
     def node(self, batch: str, path: frozenset[str] = frozenset()) -> LineageNode:
         created = next((e for e in self.by_batch.get(batch, []) if e.name == "BatchCreated"), None)
         edges = self.parents.get(batch, [])
@@ -591,12 +751,19 @@ class _Analysis:
             if parent_node is not None:
                 gtin = gtin_from_int(int(parent_node.args["gtin"]))
                 uom = uom_from_bytes(parent_node.args["uom"])
-        recalled = any(e.name == "BatchRecalled" for e in self.by_batch.get(batch, []))
         parents = tuple(
             self.node(parent, path | {batch}) for parent, _ in edges if parent not in path
         )
         return LineageNode(
-            batch, gtin, lot, self.quantity_of(batch), uom, origin, creator, recalled, parents
+            batch,
+            gtin,
+            lot,
+            self.quantity_of(batch),
+            uom,
+            origin,
+            creator,
+            self.recalled_now(batch),
+            parents,
         )
 
     def _created(self, batch: str) -> Event | None:
@@ -613,18 +780,37 @@ class _Analysis:
             batch = edges[0][0]
         return None
 
-    # ---------------------------------------------------------------- custody replay
+    # ---------------------------------------------------------------- custody and title replay
+
+    def _title(
+        self,
+        batch: str,
+        from_: str | None,
+        to: str,
+        event: Event,
+        via: str,
+        agreement_id: int | None = None,
+    ) -> None:
+        self.titles.append(
+            TitleView(batch, from_, to, int(event.args.get("at", 0)), via, agreement_id)
+        )
+
+    def _delivery_of(self, event: Event, batch: str) -> Event | None:
+        """The agreement's `DeliveryTendered` of the same transaction: the handoff is a tender."""
+        return self.tender_tx.get((event.tx_hash, batch))
 
     def replay_batch(self, batch: str, relation: str) -> None:
         events = self.by_batch.get(batch, [])
         edges = self.parents.get(batch, [])
         created = next((e for e in events if e.name == "BatchCreated"), None)
         custodian: str | None = None
+        owner: str | None = None
         consumed: Event | None = None
         last_move: int | None = None
         if edges and edges[0][1].name == "BatchSplit":
             parent = edges[0][0]
             custodian = self.custodian_at_consumption.get(parent)
+            owner = self.owner_at_consumption.get(parent)
             edge = edges[0][1]
             parent_consumed = self._consumed(parent)
             self.timeline.append(
@@ -651,10 +837,7 @@ class _Analysis:
         for event in events:
             name, args = event.name, event.args
             at = int(args.get("at", 0))
-            actor_address = str(
-                args.get("creator") or args.get("from") or args.get("by") or args.get("recipient")
-            )
-            if consumed is not None and name not in ("BatchRecalled", "DeliveryClaimed"):
+            if consumed is not None and name not in ("BatchRecalled", "RecallLifted"):
                 self.add(ERROR, f"{name} on batch {self.short(batch)} after it was consumed")
             if name == "BatchCreated":
                 if event is not created:
@@ -663,25 +846,28 @@ class _Analysis:
                 custodian = str(args["creator"])
                 kinds = {int(e.args["kind"]) for _, e in edges if e.name == "BatchDerived"}
                 if not edges:
+                    owner = custodian
                     actor = self.check_actor(
                         custodian, event, "creation", int(Role.PRODUCER), "producer"
                     )
-                elif 3 in kinds:
-                    actor = self.check_actor(
-                        custodian,
-                        event,
-                        "transformation",
-                        int(Role.PROCESSOR | Role.PRODUCER),
-                        "processor or producer",
-                    )
-                else:
-                    actor = self.check_actor(custodian, event, "merge")
+                else:  # merge or transform output: owned by the (first) input's owner
+                    owner = self.owner_at_consumption.get(edges[0][0], custodian)
+                    if 3 in kinds:
+                        actor = self.check_actor(
+                            custodian,
+                            event,
+                            "transformation",
+                            int(Role.PROCESSOR | Role.PRODUCER),
+                            "processor or producer",
+                        )
+                    else:
+                        actor = self.check_actor(custodian, event, "merge")
                 self.anchor(args["document"], f"creation of batch {self.short(batch)}")
                 last_move = at
                 self._entry(event, actor, documents=(args["document"],))
             elif name == "HandoffInitiated":
                 sender, recipient = str(args["from"]), str(args["to"])
-                if custodian is None or sender.lower() != custodian.lower():
+                if custodian is None or not self.people.same(sender, custodian):
                     self.add(
                         ERROR,
                         f"handoff of batch {self.short(batch)} in block {event.block_number} "
@@ -693,7 +879,20 @@ class _Analysis:
                         f"second handoff of batch {self.short(batch)} initiated while one "
                         "was pending",
                     )
-                actor = self.check_actor(sender, event, "handoff")
+                tender = self._delivery_of(event, batch)
+                details: dict[str, Any] = {"title": bool(args["transferOwnership"])}
+                if tender is not None:  # the supplier acted, through the agreements contract
+                    agreement_id = int(tender.args["id"])
+                    terms = self.terms.get(agreement_id)
+                    who = terms.supplier if terms is not None else sender
+                    actor = self.check_actor(who, event, "tender")
+                    details |= {
+                        "agreement": agreement_id,
+                        "tender": True,
+                        "daysLate": int(tender.args["daysLate"]),
+                    }
+                else:
+                    actor = self.check_actor(sender, event, "handoff")
                 pending = event
                 self.anchor(args["document"], f"handoff of batch {self.short(batch)}")
                 self._entry(
@@ -704,14 +903,14 @@ class _Analysis:
                     biz_step=BIZ_STEPS.get(int(args["bizStep"])),
                     disposition=DISPOSITIONS.get(int(args["disposition"])),
                     documents=(args["document"],),
-                    details={"transferOwnership": bool(args["transferOwnership"])},
+                    details=details,
                 )
             elif name in ("HandoffAccepted", "HandoffRejected", "HandoffCancelled"):
                 sender, recipient = str(args["from"]), str(args["to"])
                 matches = (
                     pending is not None
-                    and str(pending.args["from"]).lower() == sender.lower()
-                    and str(pending.args["to"]).lower() == recipient.lower()
+                    and self.people.same(str(pending.args["from"]), sender)
+                    and self.people.same(str(pending.args["to"]), recipient)
                 )
                 verb = name.removeprefix("Handoff").lower()
                 if not matches:
@@ -720,11 +919,31 @@ class _Analysis:
                         f"handoff of batch {self.short(batch)} {verb} in block "
                         f"{event.block_number} without a matching initiated handoff",
                     )
+                released = self._released_in(event, batch)
                 who = sender if name == "HandoffCancelled" else recipient
-                actor = self.check_actor(who, event, f"handoff {_VERBS[name]}")
+                if released is not None:  # withdrawn by the agreements contract, not a party
+                    actor = self.people.actor(who, event.key)
+                else:
+                    actor = self.check_actor(who, event, f"handoff {_VERBS[name]}")
+                extra: dict[str, Any] = {}
+                if released is not None:
+                    extra["released"] = released
                 if name == "HandoffAccepted":
+                    if pending is not None and bool(pending.args["transferOwnership"]):
+                        via = "delivery" if self._settled_in(event, batch) else "sale"
+                        self._title(
+                            batch, owner, recipient, event, via, self._settled_in(event, batch)
+                        )
+                        owner = recipient
+                        extra["title"] = True
                     custodian = recipient
                     last_move = at
+                    settled = self._settled_in(event, batch)
+                    if settled is not None:
+                        extra["agreement"] = settled
+                if name != "HandoffCancelled" or released is None:
+                    what = f"{_VERBS[name]} of batch {self.short(batch)}"
+                    self.anchor(args.get("document"), what)
                 pending = None
                 self._entry(
                     event,
@@ -732,10 +951,25 @@ class _Analysis:
                     counterparty=self.people.actor(
                         recipient if who == sender else sender, event.key
                     ),
+                    documents=(args.get("document"),),
+                    details=extra,
                 )
+            elif name == "TitleTransferred":
+                agreement_id = int(args["agreementId"])
+                to = str(args["to"])
+                self._title(batch, owner, to, event, "award", agreement_id)
+                owner = to
+                self._entry(
+                    event,
+                    self.people.actor(to, event.key),
+                    counterparty=self.people.actor(str(args["from"]), event.key),
+                    details={"agreement": agreement_id},
+                )
+            elif name == "DeliveryReleased":
+                self._entry(event, None, details={"agreement": int(args["agreementId"])})
             elif name == "BatchConsumed":
                 by = str(args["by"])
-                if custodian is None or by.lower() != custodian.lower():
+                if custodian is None or not self.people.same(by, custodian):
                     self.add(
                         ERROR,
                         f"batch {self.short(batch)} consumed by {self.people.label(by)}, "
@@ -748,6 +982,8 @@ class _Analysis:
                 )
                 consumed = event
                 self.custodian_at_consumption[batch] = by
+                if owner is not None:
+                    self.owner_at_consumption[batch] = owner
                 last_move = at
                 self.anchor(
                     args["document"],
@@ -759,21 +995,42 @@ class _Analysis:
                     documents=(args["document"],),
                     details={"kind": KIND_NAMES.get(kind, str(kind)), "loss": int(args["loss"])},
                 )
-            elif name == "BatchRecalled":
-                self._entry(event, self.people.actor(actor_address, event.key))
-            elif name == "DeliveryClaimed":
+            elif name in RECALL_EVENTS:
+                what = "recall" if name == "BatchRecalled" else "lifted recall"
+                self.anchor(args.get("document"), f"{what} of batch {self.short(batch)}")
                 self._entry(
                     event,
-                    self.people.actor(str(args["recipient"]), event.key),
-                    details={"settler": args["settler"]},
+                    self.people.actor(str(args["by"]), event.key),
+                    documents=(args.get("document"),),
+                    details={"reason": bytes32_to_text(str(args["reason"]))},
                 )
         if pending is not None and batch == self.target:
+            tender = self._delivery_of(pending, batch)
+            what = f"the tender under agreement {tender.args['id']}" if tender else "a handoff"
             self.add(
                 INFO,
-                f"a handoff to {self.people.label(str(pending.args['to']))} is pending "
-                "(in transit)",
+                f"{what} to {self.people.label(str(pending.args['to']))} is pending (in transit)",
             )
         self.use_time[batch] = last_move if last_move is not None else self.h.now
+        self.final[batch] = (None if consumed else custodian, owner)
+
+    def _released_in(self, event: Event, batch: str) -> int | None:
+        """The agreement whose delivery was released in `event`'s transaction, if any."""
+        for other in self.by_batch.get(batch, []):
+            if other.name == "DeliveryReleased" and other.tx_hash == event.tx_hash:
+                return int(other.args["agreementId"])
+        return None
+
+    def _settled_in(self, event: Event, batch: str) -> int | None:
+        """The agreement settled by `event`'s transaction (the buyer's acceptance), if any."""
+        for deal in self.deals:
+            if (
+                deal.name == "DeliverySettled"
+                and deal.tx_hash == event.tx_hash
+                and to_hex32(deal.args["batchId"]) == batch
+            ):
+                return int(deal.args["id"])
+        return None
 
     def _consumed(self, batch: str) -> Event | None:
         return next((e for e in self.by_batch.get(batch, []) if e.name == "BatchConsumed"), None)
@@ -841,7 +1098,7 @@ class _Analysis:
 
     def check_attestations(self, lineage: Sequence[str]) -> list[AttestationView]:
         views = []
-        settled = [e for e in self.h.agreement_events if e.name == "DeliverySettled"]
+        settled = [e for e in self.deals if e.name == "DeliverySettled"]
         for batch in lineage:
             issued = [e for e in self.attest.get(batch, []) if e.name == "AttestationIssued"]
             revoked = {
@@ -870,7 +1127,7 @@ class _Analysis:
 
                 at_use, now = valid(use), valid(self.h.now)
                 claim = str(args["claim"])
-                label = f"attestation {claim[:10]}… on batch {self.short(batch)} by " + (
+                label = f"attestation {bytes32_to_text(claim)} on batch {self.short(batch)} by " + (
                     self.people.label(issuer)
                 )
                 if revoked_at is not None and revoked_at <= use:
@@ -901,27 +1158,66 @@ class _Analysis:
         return views
 
     def check_recalls(self, lineage: Sequence[str]) -> list[RecallView]:
+        """Every recall of a related batch; the contracts freeze a recalled batch's descendants,
+        so an active recall of the batch or an ancestor fails it, of a sibling or descendant
+        warns; a recall the operator lifted is reported as information."""
         lineage_set, descendants = set(lineage), self.descendants()
         views = []
         for batch, events in self.by_batch.items():
+            if batch == self.target:
+                relation = "batch"
+            elif batch in lineage_set:
+                relation = "ancestor"
+            elif batch in descendants:
+                relation = "descendant"
+            else:
+                relation = "sibling"
+            recall: Event | None = None
             for event in events:
-                if event.name != "BatchRecalled":
-                    continue
-                if batch == self.target:
-                    relation = "batch"
-                elif batch in lineage_set:
-                    relation = "ancestor"
-                elif batch in descendants:
-                    relation = "descendant"
-                else:
-                    relation = "sibling"
-                by, reason = str(event.args["by"]), str(event.args["reason"])
-                text = f"{relation} batch {self.short(batch)} was recalled by " + (
-                    self.people.label(by)
-                )
-                self.add(ERROR if relation in ("batch", "ancestor") else WARNING, text)
-                views.append(RecallView(batch, relation, by, reason, int(event.args["at"])))
+                if event.name == "BatchRecalled":
+                    if recall is not None:  # pragma: no cover - the contract refuses a re-recall
+                        views.append(self._recall_view(batch, relation, recall, None))
+                    recall = event
+                elif event.name == "RecallLifted" and recall is not None:
+                    views.append(self._recall_view(batch, relation, recall, event))
+                    recall = None
+            if recall is not None:
+                views.append(self._recall_view(batch, relation, recall, None))
+        views.sort(key=lambda v: (v.at, v.batch_id))
         return views
+
+    def _recall_view(
+        self, batch: str, relation: str, recall: Event, lifted: Event | None
+    ) -> RecallView:
+        by, reason = str(recall.args["by"]), str(recall.args["reason"])
+        what = "this batch" if relation == "batch" else f"{relation} batch"
+        lot = self.lot_of(batch)
+        name = f"{lot} ({self.short(batch)})" if lot else self.short(batch)
+        text = f"{what} {name} was recalled by {self.people.label(by)}"
+        why = bytes32_to_text(reason)
+        text += f" ({why})" if not why.startswith("0x") else ""
+        if lifted is not None:
+            self.add(
+                INFO,
+                f"{text}; the operator {self.people.label(str(lifted.args['by']))} lifted the "
+                "recall",
+            )
+        elif relation in ("batch", "ancestor"):
+            self.add(ERROR, text)
+        else:
+            self.add(WARNING, text)
+        document = recall.args.get("document")
+        return RecallView(
+            batch_id=batch,
+            relation=relation,
+            by=by,
+            reason=reason,
+            at=int(recall.args["at"]),
+            document=str(document) if document and int(str(document), 16) else None,
+            lifted_at=int(lifted.args["at"]) if lifted is not None else None,
+            lifted_by=str(lifted.args["by"]) if lifted is not None else None,
+            lot=lot,
+        )
 
     def check_suspended_now(self) -> None:
         involved = sorted({e.actor.address for e in self.timeline if e.actor is not None})
@@ -934,44 +1230,197 @@ class _Analysis:
                     f"{state.suspended_at} (after its part in this history)",
                 )
 
-    def agreements(self, lineage: Sequence[str]) -> list[AgreementView]:
-        """One view per delivery settled for a batch of the lineage, in chain order."""
-        members = set(lineage)
-        settled = sorted(
-            (e for e in self.h.agreement_events if e.name == "DeliverySettled"),
-            key=lambda e: e.key,
-        )
-        return [self._agreement_view(e) for e in settled if to_hex32(e.args["batchId"]) in members]
+    # ---------------------------------------------------------------- deliveries
 
-    def _agreement_view(self, event: Event) -> AgreementView:
-        agreement_id = int(event.args["id"])
-        batch = to_hex32(event.args["batchId"])
-        proposed = next(
+    def agreements(self, lineage: Sequence[str]) -> list[AgreementView]:
+        """One view per (agreement, batch of the lineage) delivery, in the order of its first
+        tender, replaying each agreement's events in chain order."""
+        members = set(lineage)
+        views: dict[tuple[int, str], dict[str, Any]] = {}
+        current: dict[int, str] = {}  # agreement → batch of its current or last tender
+        for event in self.deals:
+            agreement_id = int(event.args["id"])
+            if event.name in DELIVERY_EVENTS:
+                batch = to_hex32(event.args["batchId"])
+                current[agreement_id] = batch
+            else:
+                batch = current.get(agreement_id, "")
+            view = views.get((agreement_id, batch))
+            if event.name == "DeliveryTendered":
+                if batch not in members:
+                    continue
+                if view is None:
+                    view = views[(agreement_id, batch)] = self._new_delivery(agreement_id, batch)
+                    view["first"] = event.key
+                else:
+                    view["tenders"] += 1
+                view |= {
+                    "status": "tendered",
+                    "tendered_at": int(event.args["at"]),
+                    "days_late": int(event.args["daysLate"]),
+                    "event": event,
+                }
+                self._check_tender(agreement_id, batch, event)
+            elif view is None:
+                continue
+            elif event.name == "TenderWithdrawn":
+                view["status"] = "withdrawn"
+            elif event.name == "DeliverySettled":
+                view |= {
+                    "status": "settled",
+                    "settled_at": int(event.args["at"]),
+                    "supplier_amount": int(event.args["supplierAmount"]),
+                    "buyer_amount": int(event.args["buyerAmount"]),
+                    "days_late": int(event.args["daysLate"]),
+                }
+                self._check_settlement(agreement_id, batch, event)
+            elif event.name == "DisputeRaised":
+                kind = DisputeKind(int(event.args["kind"]))
+                status = "rejected" if kind == DisputeKind.REJECTED else "escalated"
+                view |= {
+                    "status": status,
+                    "dispute": status,
+                    "disputed_at": int(event.args["at"]),
+                    "dispute_reason": bytes32_to_text(str(event.args["reason"])),
+                }
+                if kind == DisputeKind.REJECTED:
+                    view["rejections"] += 1
+            elif event.name == "DisputeResolved":
+                view |= {
+                    "status": "resolved",
+                    "resolved_at": int(event.args["at"]),
+                    "supplier_amount": int(event.args["supplierAmount"]),
+                    "buyer_amount": int(event.args["buyerAmount"]),
+                    "delivered": bool(event.args["delivered"]),
+                    "resolved_by_default": bool(event.args["byDefault"]),
+                }
+            elif event.name == "AgreementRefunded" and view["status"] == "withdrawn":
+                view["status"] = "refunded"
+        ordered = sorted(views.values(), key=lambda v: v["first"])
+        return [self._delivery_view(v) for v in ordered]
+
+    def _new_delivery(self, agreement_id: int, batch: str) -> dict[str, Any]:
+        terms = self.terms.get(agreement_id)
+        view: dict[str, Any] = {
+            "agreement_id": agreement_id,
+            "batch_id": batch,
+            "tenders": 1,
+            "rejections": 0,
+        }
+        if terms is not None:
+            view |= {
+                "buyer": terms.buyer,
+                "supplier": terms.supplier,
+                "carrier": terms.carrier if terms.has_carrier else None,
+                "arbiter": terms.arbiter,
+                "price": terms.price,
+                "escrow": terms.escrow(),
+                "token": terms.token,
+                "document": terms.document,
+            }
+            self.anchor(terms.document, f"terms of agreement {agreement_id}")
+        return view
+
+    def _check_tender(self, agreement_id: int, batch: str, event: Event) -> None:
+        """A tender is the registry's HandoffInitiated of the same transaction, to the tender
+        point the terms name."""
+        handoff = next(
             (
                 e
-                for e in self.h.agreement_events
-                if e.name == "AgreementProposed" and int(e.args["id"]) == agreement_id
+                for e in self.by_batch.get(batch, [])
+                if e.name == "HandoffInitiated" and e.tx_hash == event.tx_hash
             ),
             None,
         )
-        terms: Mapping[str, Any] = proposed.args["terms"] if proposed else {}
-        if terms.get("document"):
-            self.anchor(terms["document"], f"terms of agreement {agreement_id}")
-        where = "" if batch == self.target else f" (ancestor batch {self.short(batch)})"
-        self.add(INFO, f"delivery settled agreement {agreement_id}{where}")
-        return AgreementView(
-            agreement_id=agreement_id,
-            supplier_amount=int(event.args["supplierAmount"]),
-            buyer_amount=int(event.args["buyerAmount"]),
-            days_late=int(event.args["daysLate"]),
-            settled_at=int(event.args["at"]),
-            buyer=terms.get("buyer"),
-            supplier=terms.get("supplier"),
-            price=int(terms["price"]) if "price" in terms else None,
-            token=terms.get("token"),
-            document=terms.get("document"),
-            batch_id=batch,
+        terms = self.terms.get(agreement_id)
+        if handoff is None:
+            self.add(
+                ERROR,
+                f"agreement {agreement_id} records a tender of batch {self.short(batch)} that "
+                "the registry's log does not show",
+            )
+        elif terms is not None and not self.people.same(
+            str(handoff.args["to"]), terms.tender_point
+        ):
+            self.add(
+                ERROR,
+                f"the tender of batch {self.short(batch)} under agreement {agreement_id} went to "
+                f"{self.people.label(str(handoff.args['to']))}, not to the tender point "
+                f"{self.people.label(terms.tender_point)}",
+            )
+
+    def _check_settlement(self, agreement_id: int, batch: str, event: Event) -> None:
+        """A settlement is the buyer's acceptance: HandoffAccepted to the buyer, same tx."""
+        accepted = next(
+            (
+                e
+                for e in self.by_batch.get(batch, [])
+                if e.name == "HandoffAccepted" and e.tx_hash == event.tx_hash
+            ),
+            None,
         )
+        terms = self.terms.get(agreement_id)
+        if accepted is None or (
+            terms is not None and not self.people.same(str(accepted.args["to"]), terms.buyer)
+        ):
+            self.add(
+                ERROR,
+                f"agreement {agreement_id} settled a delivery of batch {self.short(batch)} that "
+                "the registry's log does not show accepted by its buyer",
+            )
+
+    def _delivery_view(self, data: dict[str, Any]) -> AgreementView:
+        data = {k: v for k, v in data.items() if k not in ("first", "event")}
+        view = AgreementView(**data)
+        agreement_id, batch = view.agreement_id, view.batch_id
+        where = "" if batch == self.target else f" (ancestor batch {self.short(batch)})"
+        what = f"delivery under agreement {agreement_id}{where}"
+        late = f"{view.days_late} day(s) late at the tender" if view.days_late else "on time"
+        quantity = self.quantity_of(batch)
+        terms = self.terms.get(agreement_id)
+        if view.status == "settled" and view.supplier_amount is not None:
+            supplier_amount = view.supplier_amount
+            if terms is not None and quantity is not None and terms.quantity:
+                payment = terms.price * quantity // terms.quantity
+                view = replace(view, penalty=payment - supplier_amount)
+            paid = self._amount(supplier_amount, view.token)
+            cure = f" after {view.rejections} rejection(s)" if view.rejections else ""
+            self.add(
+                INFO,
+                f"{what} accepted by the buyer and settled{cure}: {late}, supplier credited {paid}",
+            )
+        elif view.status == "tendered":
+            self.add(INFO, f"{what} tendered ({late}), awaiting the buyer's acceptance")
+        elif view.status in ("withdrawn", "refunded"):
+            self.add(INFO, f"{what} was tendered and withdrawn by the supplier")
+        elif view.status == "rejected":
+            self.add(
+                WARNING,
+                f"{what} rejected by the buyer: dispute open (the goods stayed with the supplier)",
+            )
+        elif view.status == "escalated":
+            self.add(
+                WARNING,
+                f"{what} escalated by the supplier (the buyer did not answer in "
+                "the inspection period): dispute open",
+            )
+        elif view.status == "resolved":
+            how = (
+                "by default (the arbiter did not rule in time)"
+                if view.resolved_by_default
+                else "by the arbiter"
+            )
+            title = ", title passed to the buyer" if view.delivered else ""
+            self.add(INFO, f"{what} disputed ({view.dispute}) and resolved {how}: supplier "
+                           f"credited {self._amount(view.supplier_amount or 0, view.token)}"
+                           f"{title}")  # fmt: skip
+        return view
+
+    @staticmethod
+    def _amount(value: int, token: str | None) -> str:
+        if token is None or int(token, 16) == 0:
+            return format_eth(value)
+        return f"{value} of token {token}"
 
     def check_documents(self) -> list[DocumentCheck]:
         checks = []
@@ -990,15 +1439,15 @@ class _Analysis:
 
     def run(self) -> Report:
         lineage = self.lineage_ids()
-        # Parents first, so a split child knows its parent's custodian at the split.
+        # Parents first, so a child knows its parent's custodian and owner at the consumption.
         for batch in reversed(lineage):
             self.replay_batch(batch, "this" if batch == self.target else "ancestor")
         self.check_quantities(lineage)
+        deliveries = self.agreements(lineage)
         attestations = self.check_attestations(lineage)
         recalls = self.check_recalls(lineage)
         self.check_suspended_now()
-        paid = self.agreements(lineage)
-        agreement = next((a for a in reversed(paid) if a.batch_id == self.target), None)
+        agreement = next((a for a in reversed(deliveries) if a.batch_id == self.target), None)
         documents = self.check_documents()
         severities = {r.severity for r in self.reasons}
         verdict = (
@@ -1010,6 +1459,7 @@ class _Analysis:
         )
         order = {ERROR: 0, WARNING: 1, INFO: 2}
         reasons = tuple(sorted(self.reasons, key=lambda r: order.get(r.severity, 3)))
+        custodian, owner = self.final.get(self.target, (None, None))
         return Report(
             batch_id=self.target,
             verdict=verdict,
@@ -1022,7 +1472,10 @@ class _Analysis:
             documents=tuple(documents),
             stats=Stats(batches=len(lineage)),
             checked_at=self.h.now,
-            agreements=tuple(paid),
+            agreements=tuple(deliveries),
+            titles=tuple(self.titles),
+            custodian=custodian,
+            owner=owner,
         )
 
 
@@ -1051,6 +1504,7 @@ __all__ = [
     "Report",
     "Stats",
     "TimelineEntry",
+    "TitleView",
     "Verdict",
     "analyze",
     "collect",

@@ -39,6 +39,7 @@ from provenance.verify import verify
 
 ROOT = Path(__file__).resolve().parent.parent
 GTIN = 9521234543213
+PREFIX = "9521234"  # the farm's company prefix: only its holder creates batches of GTIN
 ZERO = b"\0" * 32
 BULK_CHUNK = 100
 
@@ -65,6 +66,7 @@ class Bench:
         operator = self.client(self.operator)
         operator.register_participant(self.farm.address, Role.PRODUCER)
         operator.register_participant(self.carrier.address, Role.CARRIER)
+        operator.assign_prefix(self.farm.address, PREFIX)
 
     def new_batches(self, count: int) -> list[str]:
         """Create `count` batches held by the farm (pipelined: this is set-up, not measured)."""
@@ -111,7 +113,7 @@ class Bench:
         for batch in batches:
             handoff = (batch, self.farm.address, self.carrier.address, 0, 0, 0, False, ZERO)
             send(self.farm, contract.functions.initiateHandoff(handoff))
-            send(self.carrier, contract.functions.acceptHandoff(batch))
+            send(self.carrier, contract.functions.acceptHandoff(batch, ZERO))
         return len(batches) / (time.perf_counter() - start)
 
     def library_bulk(self, batches: Sequence[str]) -> float:
@@ -145,7 +147,7 @@ class Bench:
         for _ in range(max(1, (events - 1) // 2)):  # 1 BatchCreated + 2 events per handoff
             handoff = (batch, holder.address, other.address, 0, 0, 0, False, ZERO)
             sign(holder, contract.functions.initiateHandoff(handoff), 120_000)
-            sign(other, contract.functions.acceptHandoff(batch), 120_000)
+            sign(other, contract.functions.acceptHandoff(batch, ZERO), 120_000)
             holder, other = other, holder
         # Anvil automines each transaction on arrival, in order; waiting after every hundred
         # keeps its pending pool small (thousands queued at once slow it to a crawl).

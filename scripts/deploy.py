@@ -4,6 +4,9 @@
     python scripts/deploy.py --rpc URL       # on any EVM JSON-RPC endpoint
     python scripts/deploy.py                 # on the embedded in-process chain (a dry run)
 
+Three transactions: the Membership and Derivations libraries, then ProvenanceRegistry linked
+against them (its constructor creates SupplyAgreements, read back with `settlement()`).
+
 On a remote network pass `--keystore FILE` (an eth-account keystore; password from the
 PROVENANCE_PASSWORD environment variable or a prompt). On local chains the first dev account
 deploys.
@@ -22,7 +25,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from provenance.chain import Chain, connect, dev_accounts
-from provenance.deploy import deploy
+from provenance.deploy import DEFAULT_ADMIN_DELAY, deploy
 
 
 def _brownie_rpc() -> str | None:
@@ -45,16 +48,30 @@ def _account(chain: Chain, keystore: str | None) -> LocalAccount:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Deploy ProvenanceRegistry + SupplyAgreements.")
+    parser = argparse.ArgumentParser(
+        description="Deploy the libraries and ProvenanceRegistry (which creates SupplyAgreements)."
+    )
     parser.add_argument("--rpc", help="JSON-RPC URL (default: brownie's network, else embedded)")
     parser.add_argument("--keystore", help="eth-account keystore JSON of the deployer")
     parser.add_argument("--force", action="store_true", help="replace an existing deployment")
+    parser.add_argument(
+        "--admin-delay",
+        type=int,
+        default=DEFAULT_ADMIN_DELAY,
+        help=f"seconds between the two steps of an operator hand-over (default "
+        f"{DEFAULT_ADMIN_DELAY})",
+    )
     args = parser.parse_args([] if argv is None and "brownie" in sys.modules else argv)
     chain = connect(args.rpc or _brownie_rpc())
-    deployment = deploy(chain, _account(chain, args.keystore), force=args.force)
+    deployment = deploy(
+        chain, _account(chain, args.keystore), admin_delay=args.admin_delay, force=args.force
+    )
     print(f"chain id     {deployment.chain_id}")
     print(f"registry     {deployment.registry}")
     print(f"agreements   {deployment.agreements}")
+    for name, address in deployment.libraries.items():
+        print(f"{name.lower():<12} {address}")
+    print(f"admin delay  {deployment.admin_delay} s")
     print(f"deploy block {deployment.deploy_block}")
 
 

@@ -18,8 +18,10 @@ from provenance.deploy import Deployment, deploy
 
 DEV = [a.address for a in dev_accounts()]
 OPERATOR, FARM, CARRIER, PROCESSOR, RETAILER, CERTIFIER = DEV[:6]
-GTIN = "09506000134352"  # valid GS1 check digit
-PRODUCT_GTIN = "09506000134369"
+GTIN = "09506000134352"  # valid GS1 check digit, under the farm's company prefix
+PRODUCT_GTIN = "09506000134369"  # the farm's too
+JAM_GTIN = "09521234000013"  # under the processor's company prefix
+FARM_PREFIX, PROCESSOR_PREFIX = "9506000", "9521234"
 
 
 @dataclass
@@ -60,15 +62,21 @@ def make_cli(
 
 
 def register_all(c: Cli, roles: Sequence[tuple[str, str]] | None = None) -> None:
-    """Register the usual cast: farm, carrier, processor, retailer, certifier."""
-    for address, role in roles or (
+    """Register the usual cast: farm, carrier, processor, retailer, certifier; the farm and the
+    processor get their company prefixes."""
+    cast = roles or (
         (FARM, "producer"),
         (CARRIER, "carrier"),
         (PROCESSOR, "processor"),
         (RETAILER, "retailer"),
         (CERTIFIER, "certifier"),
-    ):
+    )
+    for address, role in cast:
         c.run("participant", "register", address, "--roles", role, "--account", "dev:0")
+    registered = {address for address, _ in cast}
+    for address, prefix in ((FARM, FARM_PREFIX), (PROCESSOR, PROCESSOR_PREFIX)):
+        if address in registered:
+            c.run("participant", "prefix", "assign", address, prefix, "--account", "dev:0")
 
 
 @pytest.fixture

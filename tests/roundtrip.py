@@ -14,6 +14,7 @@ from provenance.deploy import Deployment, deploy
 
 PRODUCER, CARRIER = 1, 4
 GTIN = 9521234543213  # valid GS1 check digit
+PREFIX, PREFIX_LENGTH = 9521234, 7  # the farm's company prefix, covering GTIN
 LOT = b"LOT-2026-001".ljust(32, b"\0")
 
 
@@ -42,35 +43,44 @@ def registry(chain: Chain, deployment: Deployment) -> Any:
 
 
 def deploy_and_hand_off(chain: Chain, **deploy_kwargs: Any) -> RoundTrip:
-    """Deploy, register a farm and a carrier, create a batch and hand it to the carrier."""
+    """Deploy (libraries, then the linked registry), register a farm and a carrier, assign the
+    farm's company prefix, create a batch and hand it to the carrier."""
     operator, farm, carrier = dev_accounts(3)
     deployment = deploy(chain, operator, **deploy_kwargs)
     contract = registry(chain, deployment)
     f = contract.functions
     send(chain, operator, f.registerParticipant(farm.address, PRODUCER, 0, b"\1" * 32))
     send(chain, operator, f.registerParticipant(carrier.address, CARRIER, 0, b"\2" * 32))
+    send(chain, operator, f.assignPrefix(farm.address, PREFIX, PREFIX_LENGTH))
     send(chain, farm, f.createBatch(GTIN, LOT, 1000, b"KGM", b"\3" * 32))
     batch_id = f.batchIdOf(GTIN, LOT).call()
     handoff = (batch_id, farm.address, carrier.address, 0, 1, 1, False, b"\4" * 32)
     send(chain, farm, f.initiateHandoff(handoff))
-    send(chain, carrier, f.acceptHandoff(batch_id))
+    send(chain, carrier, f.acceptHandoff(batch_id, b"\5" * 32))
     return RoundTrip(deployment, batch_id, farm.address, carrier.address)
 
 
 def read_back(chain: Chain, trip: RoundTrip) -> dict[str, Any]:
     """What the chain says about the round trip's batch, in a comparable form."""
-    info = registry(chain, trip.deployment).functions.getBatch(trip.batch_id).call()
-    custodian, owner, pending, creator, state, recalled, _flags, gtin, quantity, uom = info
+    contract = registry(chain, trip.deployment)
+    info = contract.functions.getBatch(trip.batch_id).call()
+    (custodian, owner, pending, origin, bound, state, recalled, lineage_recalled, _tender,
+     _title, gtin, quantity, uom, _number, ancestors) = info  # fmt: skip
+    holder, prefix, length = contract.functions.prefixOf(GTIN).call()
     return {
         "custodian": Web3.to_checksum_address(custodian),
         "owner": Web3.to_checksum_address(owner),
         "pending": int(pending, 16),
-        "creator": Web3.to_checksum_address(creator),
+        "origin": Web3.to_checksum_address(origin),
+        "bound": int(bound, 16),
         "state": state,
-        "recalled": recalled,
+        "recalled": recalled or lineage_recalled,
         "gtin": gtin,
         "quantity": quantity,
         "uom": uom,
+        "ancestors": ancestors,
+        "prefix": (Web3.to_checksum_address(holder), prefix, length),
+        "settlement": contract.functions.settlement().call() == trip.deployment.agreements,
     }
 
 
@@ -79,10 +89,14 @@ def expected(trip: RoundTrip) -> dict[str, Any]:
         "custodian": trip.carrier,
         "owner": trip.farm,
         "pending": 0,
-        "creator": trip.farm,
+        "origin": trip.farm,
+        "bound": 0,
         "state": 1,
         "recalled": False,
         "gtin": GTIN,
         "quantity": 1000,
         "uom": b"KGM",
+        "ancestors": 0,
+        "prefix": (trip.farm, PREFIX, PREFIX_LENGTH),
+        "settlement": True,
     }

@@ -46,9 +46,15 @@ def test_same_runtime_bytecode_on_every_chain(
     anvil_chain: Chain, snapshot: None, ganache_chain: Chain, tmp_path: Path
 ) -> None:
     artifact = load_artifact("ProvenanceRegistry")
-    shipped = artifact.runtime_code_masked(artifact.deployed_bytecode)
     for chain in (connect(EMBEDDED), anvil_chain, ganache_chain):
         trip = deploy_and_hand_off(chain, root=tmp_path / str(chain.chain_id))
+        # The shipped runtime with this deployment's library addresses linked in.
+        shipped = artifact.runtime_code_masked(artifact.linked_runtime(trip.deployment.libraries))
         code = chain.w3.eth.get_code(trip.deployment.registry).hex()
-        # Immutables (the EIP-712 domain's chain id and address) differ per deployment: masked.
+        # Immutables (the EIP-712 domain, the settlement address) differ per deployment: masked.
         assert artifact.runtime_code_masked(code) == shipped, f"chain id {chain.chain_id}"
+        for name, address in trip.deployment.libraries.items():
+            library = load_artifact(name)
+            deployed = library.runtime_code_masked(chain.w3.eth.get_code(address).hex())
+            # A library's runtime starts with PUSH20 of its own address (the call guard).
+            assert deployed[44:] == library.runtime_code_masked(library.deployed_bytecode)[44:]

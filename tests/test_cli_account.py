@@ -45,6 +45,7 @@ def test_a_keystore_account_signs_transactions(
     fast = Keystore(keystore_dir(c.home), work_factor=2**10)  # cheap scrypt for the test
     fast.import_key("operator8", KEY8, "pw")
     c.run("participant", "register", ADDR8, "--roles", "producer", "--account", "dev:0")
+    c.run("participant", "prefix", "assign", ADDR8, "9506000", "--account", "dev:0")
     c.run("batch", "create", "--gtin", "09506000134352", "--lot", "K1", "-q", "1",
           "--account", "operator8")  # fmt: skip
     c.run("batch", "create", "--gtin", "09506000134352", "--lot", "K2", "-q", "1",
@@ -58,6 +59,7 @@ def test_fund_a_new_account_then_it_can_send(
     fast = Keystore(keystore_dir(c.home), work_factor=2**10)  # cheap scrypt for the test
     info = fast.create("fresh", "pw")
     c.run("participant", "register", info.address, "--roles", "producer", "--account", "dev:0")
+    c.run("participant", "prefix", "assign", info.address, "9506000", "--account", "dev:0")
     assert c.run("account", "balance", "fresh").output.strip() == f"{info.address}: 0 ETH"
     refused = c.run("batch", "create", "--gtin", "09506000134352", "--lot", "F1", "-q", "1",
                     "--account", "fresh", expect=1).output  # fmt: skip

@@ -100,3 +100,24 @@ def test_sign_with_a_keystore_while_the_chain_is_unreachable(
           "--account", "carrier")  # fmt: skip
     c.run("handoff", "relay", str(path), "--account", "dev:1")
     assert c.json("batch", "show", bid)["custodian"] == CARRIER
+
+
+def test_accept_reject_and_cancel_anchor_their_documents(c: Cli, tmp_path: Path) -> None:
+    register_all(c)
+    bid = create_batch(c)
+    receipt, refusal, recall = (tmp_path / n for n in ("receipt.pdf", "refusal.pdf", "w.pdf"))
+    for path in (receipt, refusal, recall):
+        path.write_bytes(path.name.encode())
+    c.run("handoff", "send", bid, "--to", CARRIER, "--account", "dev:1")
+    c.run("handoff", "reject", bid, "--reason", "late", "--doc", str(refusal), "--account", "dev:2")
+    c.run("handoff", "send", bid, "--to", CARRIER, "--account", "dev:1")
+    c.run("handoff", "cancel", bid, "--doc", str(recall), "--account", "dev:1")
+    c.run("handoff", "send", bid, "--to", CARRIER, "--account", "dev:1")
+    c.run("handoff", "accept", bid, "--doc", str(receipt), "--account", "dev:2")
+    result = c.run("verify", bid, "--doc", str(receipt), "--doc", str(refusal), "--doc",
+                   str(recall), "--json")  # fmt: skip
+    import json
+
+    checks = json.loads(result.stdout)["documents"]
+    assert [bool(d["matched"]) for d in checks] == [True, True, True]
+    assert "acceptance" in checks[0]["matched"][0]

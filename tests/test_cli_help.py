@@ -27,17 +27,33 @@ def test_the_command_tree_has_every_group_of_the_design() -> None:
     for expected in (
         "deploy", "compile", "node start", "node stop", "node status",
         "participant register", "participant update", "participant suspend",
-        "participant reinstate", "participant show", "participant list",
+        "participant reinstate", "participant migrate", "participant show", "participant list",
+        "participant prefix assign", "participant prefix revoke", "participant prefix list",
         "account new", "account import", "account list", "account balance", "account fund",
-        "batch create", "batch show", "batch split", "batch merge", "batch transform",
-        "batch recall", "handoff send", "handoff accept", "handoff reject", "handoff cancel",
+        "batch create", "batch create-many", "batch show", "batch split", "batch merge",
+        "batch transform", "batch recall", "batch lift-recall",
+        "handoff send", "handoff accept", "handoff reject", "handoff cancel",
         "handoff sign", "handoff relay", "attest add", "attest revoke",
-        "agreement propose", "agreement accept", "agreement fund", "agreement deliver",
-        "agreement dispute", "agreement resolve", "agreement withdraw", "agreement show",
+        "agreement propose", "agreement accept", "agreement fund", "agreement escalate",
+        "agreement withdraw-tender", "agreement resolve", "agreement withdraw", "agreement show",
         "agreement list", "agreement cancel", "agreement reclaim", "agreement resolve-default",
         "docs hash", "outbox list", "outbox flush", "verify", "demo",
     ):  # fmt: skip
         assert expected in names, f"missing command `provenance {expected}`"
+    for gone in ("agreement deliver", "agreement dispute"):  # claimDelivery and dispute are gone
+        assert gone not in names
+
+
+def test_the_delivery_options_are_where_the_design_puts_them() -> None:
+    commands = dict(COMMANDS)
+    options = {
+        name: {opt for p in commands[name].params for opt in getattr(p, "opts", ())}
+        for name in ("handoff send", "agreement propose", "agreement resolve", "deploy")
+    }
+    assert "--agreement" in options["handoff send"]
+    assert {"--carrier", "--tolerance", "--inspection", "--require"} <= options["agreement propose"]
+    assert "--deliver" in options["agreement resolve"]
+    assert "--admin-delay" in options["deploy"]
 
 
 @pytest.mark.parametrize(("name", "command"), COMMANDS, ids=[n for n, _ in COMMANDS])

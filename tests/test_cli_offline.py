@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import CARRIER, FARM, GTIN
+from cli_support import CARRIER, FARM, FARM_PREFIX, GTIN
 from click.testing import CliRunner, Result
 
 from provenance import node
@@ -47,6 +47,7 @@ def test_handoff_while_node_is_down_is_queued_then_flushed_exactly_once(
     run("deploy", "--account", "dev:0")
     for address, role in ((FARM, "producer"), (CARRIER, "carrier")):
         run("participant", "register", address, "--roles", role, "--account", "dev:0")
+    run("participant", "prefix", "assign", FARM, FARM_PREFIX, "--account", "dev:0")
     created = json.loads(
         run(
             "batch",

@@ -13,9 +13,9 @@ from provenance.transactions import Transactor
 
 
 def test_list_shows_confirmed_transactions(c: Cli) -> None:
-    register_all(c)
+    register_all(c)  # 5 registrations, 2 company prefixes
     entries = c.json("outbox", "list", "--all")
-    assert len(entries) == 5 and {e["status"] for e in entries} <= {"confirmed", "final"}
+    assert len(entries) == 7 and {e["status"] for e in entries} <= {"confirmed", "final"}
     assert "confirmed" in c.run("outbox", "list", "--all").output
 
 

@@ -26,7 +26,7 @@ def test_verified_history_exits_0_with_every_section(c: Cli) -> None:
     bid = _history(c)
     result = c.run("verify", bid, expect=0)
     for section in ("VERIFIED", "Custody timeline", "Lineage", "Attestations", "Recalls",
-                    "Agreement", "handed off", "accepted"):  # fmt: skip
+                    "Deliveries", "handed off", "accepted"):  # fmt: skip
         assert section in result.output
 
 

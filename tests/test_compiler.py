@@ -13,35 +13,68 @@ from provenance.compiler import (
     ARTIFACTS_DIR,
     MANIFEST,
     PROJECT_ROOT,
+    SHIPPED,
     SOLC_VERSION,
     Artifact,
     find_solc,
     input_hash,
     load_artifact,
+    write_artifacts,
 )
 from provenance.exceptions import CompilerError
 
 DEPLOYABLE = {"ProvenanceRegistry", "SupplyAgreements"}
+LIBRARIES = {"Membership", "Derivations"}
 
 
 def test_committed_artifacts_are_fresh(artifacts: dict[str, Artifact]) -> None:
+    """`artifacts` is compiled from every source, test doubles included: the shipped ones must be
+    exactly the deployable contracts and libraries, byte for byte what the sources compile to."""
     manifest = json.loads((ARTIFACTS_DIR / MANIFEST).read_text())
     assert manifest["inputHash"] == input_hash(), "contracts changed: run `provenance compile`"
     shipped = {p.stem for p in ARTIFACTS_DIR.glob("*.json")} - {"manifest"}
-    assert shipped == set(artifacts), "artifact set differs from the sources: `provenance compile`"
-    for name, fresh in artifacts.items():
-        committed = load_artifact(name)
+    expected = {name for name, a in artifacts.items() if not a.test_double}
+    assert shipped == expected == set(SHIPPED), "artifact set differs: run `provenance compile`"
+    assert set(manifest["contracts"]) == shipped
+    for name in shipped:
+        fresh, committed = artifacts[name], load_artifact(name)
         assert committed.abi == fresh.abi, f"{name}: stale ABI, run `provenance compile`"
         assert committed.bytecode == fresh.bytecode, f"{name}: stale bytecode"
         assert committed.deployed_bytecode == fresh.deployed_bytecode, f"{name}: stale runtime"
+        assert committed.link_references == fresh.link_references, f"{name}: stale links"
+
+
+def test_test_doubles_are_compiled_but_never_shipped(artifacts: dict[str, Artifact]) -> None:
+    doubles = {name for name, a in artifacts.items() if a.test_double}
+    assert {"MockERC20", "ERC1271Wallet", "ReentrantAttacker"} <= doubles
+    assert all(artifacts[name].source.startswith("contracts/mocks/") for name in doubles)
+    assert not doubles & {p.stem for p in ARTIFACTS_DIR.glob("*.json")}
+    with pytest.raises(CompilerError, match="never shipped"):
+        write_artifacts({"MockERC20": artifacts["MockERC20"]}, out=Path("/nonexistent"))
 
 
 def test_every_deployable_contract_is_shipped() -> None:
-    for name in DEPLOYABLE:
+    for name in DEPLOYABLE | LIBRARIES:
         artifact = load_artifact(name)
-        assert len(artifact.deployed_bytecode) > 1000 and len(artifact.abi) > 10
+        assert len(artifact.deployed_bytecode) > 1000 and len(artifact.abi) > 5
         # Creation code = constructor + the runtime code it returns.
         assert artifact.deployed_bytecode.removeprefix("0x") in artifact.bytecode
+
+
+def test_the_registry_links_both_libraries_and_nothing_else_needs_linking() -> None:
+    registry = load_artifact("ProvenanceRegistry")
+    assert registry.libraries == sorted(LIBRARIES)
+    for name in ("SupplyAgreements", *LIBRARIES):
+        assert load_artifact(name).libraries == []
+    addresses = {"Membership": "0x" + "11" * 20, "Derivations": "0x" + "22" * 20}
+    linked = registry.linked_bytecode(addresses)
+    runtime = registry.linked_runtime(addresses)
+    for code in (linked, runtime):
+        assert "__$" not in code and "11" * 20 in code and "22" * 20 in code
+        bytes.fromhex(code[2:])  # valid hex once linked
+    assert runtime[2:] in linked
+    with pytest.raises(CompilerError, match="needs library Derivations deployed first"):
+        registry.linked_bytecode({"Membership": addresses["Membership"]})
 
 
 def test_solc_executable_reports_the_pinned_version() -> None:

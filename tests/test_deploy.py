@@ -1,4 +1,5 @@
-"""Deployment records: written per chain id, found again, never silently replaced."""
+"""Deployment: libraries first, the linked registry, the settlement it creates; records written per
+chain id, found again, never silently replaced; old-format records refused clearly."""
 
 from __future__ import annotations
 
@@ -9,25 +10,59 @@ import pytest
 from web3 import Web3
 
 from provenance.chain import EMBEDDED, Chain, connect, dev_accounts
-from provenance.compiler import artifacts_hash
-from provenance.deploy import SETTLER_ROLE, deploy, load_deployment, read_record, record_path
+from provenance.compiler import artifacts_hash, load_artifact
+from provenance.deploy import (
+    DEFAULT_ADMIN_DELAY,
+    LIBRARIES,
+    RECORD_VERSION,
+    deploy,
+    find_record_for_rpc,
+    load_deployment,
+    read_record,
+    record_path,
+)
 from provenance.exceptions import ConfigError
+from provenance.registry import RegistryClient
 from tests.roundtrip import registry
 
 
-def test_deploy_writes_a_record_that_load_deployment_finds(
+def test_deploy_links_the_libraries_and_records_the_settlement_it_created(
     anvil_chain: Chain, snapshot: None, tmp_path: Path
 ) -> None:
-    deployment = deploy(anvil_chain, dev_accounts(1)[0], root=tmp_path)
+    operator = dev_accounts(1)[0]
+    deployment = deploy(anvil_chain, operator, root=tmp_path)
     record = json.loads(record_path(anvil_chain.chain_id, tmp_path).read_text())
     assert record["registry"] == deployment.registry
     assert record["agreements"] == deployment.agreements
     assert record["artifact_hash"] == artifacts_hash()
-    assert set(record["tx_hashes"]) == {"registry", "agreements", "grantSettler"}
+    assert record["version"] == RECORD_VERSION
+    assert record["admin_delay"] == DEFAULT_ADMIN_DELAY
+    assert set(record["libraries"]) == set(LIBRARIES)
+    assert set(record["tx_hashes"]) == {*LIBRARIES, "registry"}
     assert load_deployment(anvil_chain, tmp_path) == deployment
-    contract = registry(anvil_chain, deployment)
-    assert contract.functions.hasRole(SETTLER_ROLE, deployment.agreements).call()
-    assert anvil_chain.w3.eth.get_block(deployment.deploy_block)["number"] > 0
+    client = RegistryClient.from_deployment(anvil_chain, deployment)
+    assert client.settlement() == deployment.agreements
+    assert client.operator() == operator.address and client.is_admin(operator.address)
+    assert client.admin_delay() == DEFAULT_ADMIN_DELAY
+    agreements = anvil_chain.w3.eth.contract(
+        address=Web3.to_checksum_address(deployment.agreements),
+        abi=load_artifact("SupplyAgreements").abi,
+    )
+    assert agreements.functions.registry().call() == deployment.registry
+    # no settler role any more: nothing an operator could grant or revoke decides an escrow
+    assert not any(e.get("name") == "SETTLER_ROLE" for e in registry(anvil_chain, deployment).abi)
+    for name, address in deployment.libraries.items():
+        assert anvil_chain.w3.eth.get_code(address), name
+    receipt = anvil_chain.w3.eth.get_transaction_receipt(deployment.tx_hashes["registry"])
+    assert receipt["blockNumber"] == deployment.deploy_block
+
+
+def test_the_admin_delay_is_an_option(anvil_chain: Chain, snapshot: None, tmp_path: Path) -> None:
+    deployment = deploy(anvil_chain, dev_accounts(1)[0], root=tmp_path, admin_delay=3600)
+    assert deployment.admin_delay == 3600
+    assert RegistryClient.from_deployment(anvil_chain, deployment).admin_delay() == 3600
+    with pytest.raises(ConfigError, match="invalid admin delay"):
+        deploy(anvil_chain, dev_accounts(1)[0], root=tmp_path, admin_delay=-1, force=True)
 
 
 def test_second_deploy_needs_force(anvil_chain: Chain, snapshot: None, tmp_path: Path) -> None:
@@ -56,6 +91,40 @@ def test_record_without_code_is_reported_and_replaced_without_force(
     assert fresh.registry != stale.registry
 
 
+def test_a_missing_library_is_reported(anvil_chain: Chain, snapshot: None, tmp_path: Path) -> None:
+    deploy(anvil_chain, dev_accounts(1)[0], root=tmp_path)
+    path = record_path(anvil_chain.chain_id, tmp_path)
+    data = json.loads(path.read_text())
+    data["libraries"]["Derivations"] = Web3.to_checksum_address("0x" + "34" * 20)
+    path.write_text(json.dumps(data))
+    with pytest.raises(ConfigError, match="no contract code at the recorded Derivations"):
+        load_deployment(anvil_chain, tmp_path)
+
+
+def test_an_old_format_record_is_refused_with_the_way_out(
+    anvil_chain: Chain, snapshot: None, tmp_path: Path
+) -> None:
+    """A record of the contracts before version 2 (no version, a SETTLER_ROLE grant): every
+    command says it is outdated and how to redeploy; `deploy` needs --force to replace it."""
+    operator = dev_accounts(1)[0]
+    path = record_path(anvil_chain.chain_id, tmp_path)
+    path.parent.mkdir(parents=True)
+    old = {
+        "chain_id": anvil_chain.chain_id, "registry": "0x" + "56" * 20,
+        "agreements": "0x" + "78" * 20, "deploy_block": 1, "deployer": operator.address,
+        "artifact_hash": "0x00", "tx_hashes": {"grantSettler": "0x01"}, "deployed_at": 1.0,
+        "rpc": anvil_chain.rpc,
+    }  # fmt: skip
+    path.write_text(json.dumps(old))
+    with pytest.raises(ConfigError, match=r"outdated: .* version 1 .* `provenance deploy --force`"):
+        load_deployment(anvil_chain, tmp_path)
+    assert find_record_for_rpc(anvil_chain.rpc, tmp_path) is None
+    with pytest.raises(ConfigError, match=r"version 1 of the contracts, .* pass --force"):
+        deploy(anvil_chain, operator, root=tmp_path)
+    fresh = deploy(anvil_chain, operator, root=tmp_path, force=True)
+    assert load_deployment(anvil_chain, tmp_path) == fresh
+
+
 def test_missing_record_names_other_chains(anvil_chain: Chain, tmp_path: Path) -> None:
     other = record_path(1337, tmp_path)
     other.parent.mkdir(parents=True)
@@ -72,7 +141,11 @@ def test_unreadable_record_is_reported(anvil_chain: Chain, tmp_path: Path) -> No
         load_deployment(anvil_chain, tmp_path)
 
 
-def test_embedded_deploy_writes_no_record(tmp_path: Path) -> None:
+def test_embedded_deploy_fits_the_block_and_writes_no_record(tmp_path: Path) -> None:
     chain = connect(EMBEDDED)
-    deploy(chain, dev_accounts(1)[0], root=tmp_path)
+    deployment = deploy(chain, dev_accounts(1)[0], root=tmp_path)
     assert not (tmp_path / "deployments").exists()
+    receipt = chain.w3.eth.get_transaction_receipt(deployment.tx_hashes["registry"])
+    gas_limit = chain.w3.eth.get_block(receipt["blockNumber"])["gasLimit"]
+    # the registry's creation (with SupplyAgreements) is the biggest transaction there is
+    assert 8_000_000 < receipt["gasUsed"] < gas_limit

@@ -50,6 +50,7 @@ def test_sigkill_mid_run_then_flush_records_every_handoff_exactly_once(
         for account, role in ((producer, Role.PRODUCER), (carrier, Role.CARRIER)):
             setup.send(registry.functions.registerParticipant(account.address, int(role), 0,
                                                               b"\0" * 32))  # fmt: skip
+        setup.send(registry.functions.assignPrefix(producer.address, 9506000, 7))
         gtin = gtin_to_int("09506000134352")
         lots = [f"FAULT-{i}" for i in range(HANDOFFS)]
         Transactor(chain, producer, root=root).send_many(
@@ -73,7 +74,7 @@ def test_sigkill_mid_run_then_flush_records_every_handoff_exactly_once(
             h = (batch, producer.address, carrier.address, 0, 1, 1, True, b"\0" * 32)
             results = [
                 sender.send(registry.functions.initiateHandoff(h)),
-                receiver.send(registry.functions.acceptHandoff(batch)),
+                receiver.send(registry.functions.acceptHandoff(batch, b"\0" * 32)),
             ]
             queued += sum(r.queued for r in results)
         assert queued == 2 * (HANDOFFS - KILL_AFTER)

@@ -19,11 +19,22 @@ from provenance.exceptions import (
 )
 from provenance.registry import RegistryClient, TransformOutput
 from provenance.transactions import Transactor
-from provenance.types import BatchState, Role, batch_id, text_to_bytes32
+from provenance.types import (
+    BatchState,
+    ClaimProof,
+    CompanyPrefix,
+    NewBatch,
+    RequiredClaim,
+    Role,
+    batch_id,
+    text_to_bytes32,
+)
 
-GTIN = "04006381333931"
-OTHER_GTIN = "10614141000415"
+GTIN = "04006381333931"  # under PREFIX
+OTHER_GTIN = "10614141000415"  # under OTHER_PREFIX (GTIN-13 form 0614141000415)
+PREFIX, OTHER_PREFIX = "4006381", "0614141"
 ADMIN, PRODUCER, CARRIER, RETAILER, CERTIFIER, STRANGER = dev_accounts(6)
+NEW_KEY = dev_accounts(9)[8]
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +61,8 @@ def env(anvil_chain: Chain, deployment: Deployment, snapshot: None, tmp_path: Pa
     admin.register_participant(CARRIER.address, Role.CARRIER)
     admin.register_participant(RETAILER.address, Role.RETAILER)
     admin.register_participant(CERTIFIER.address, Role.CERTIFIER)
+    admin.assign_prefix(PRODUCER.address, PREFIX)
+    admin.assign_prefix(PRODUCER.address, CompanyPrefix.parse(OTHER_PREFIX))
     return e
 
 
@@ -60,7 +73,7 @@ def test_participants_read_back(env: Env) -> None:
     assert p.roles == Role.PRODUCER | Role.PROCESSOR and p.has(Role.PROCESSOR)
     assert not reader.get_participant(STRANGER.address).registered
     assert reader.participant_at(1) == PRODUCER.address
-    assert reader.is_admin(ADMIN.address)
+    assert reader.is_admin(ADMIN.address) and reader.operator() == ADMIN.address
     env.client(ADMIN).suspend_participant(CARRIER.address, "audit")
     assert not reader.get_participant(CARRIER.address).active
     env.client(ADMIN).reinstate_participant(CARRIER.address)
@@ -68,14 +81,44 @@ def test_participants_read_back(env: Env) -> None:
     assert reader.get_participant(CARRIER.address).roles == Role.CARRIER | Role.DISTRIBUTOR
 
 
+def test_prefixes_read_back_and_guard_creation(env: Env) -> None:
+    reader = env.client()
+    assert reader.prefix_of(GTIN) == (PRODUCER.address, CompanyPrefix(PREFIX))
+    assert reader.prefix_of(OTHER_GTIN) == (PRODUCER.address, CompanyPrefix(OTHER_PREFIX))
+    assert reader.prefix_of("09506000134352") == (None, None)
+    assert [a.prefix.digits for a in reader.list_prefixes()] == [OTHER_PREFIX, PREFIX]
+    assert reader.list_prefixes(CARRIER.address) == []
+    with pytest.raises(StateConflict, match="overlaps an assigned one"):
+        env.client(ADMIN).assign_prefix(CARRIER.address, "40063812")
+    with pytest.raises(InvalidInput, match="restricted-circulation"):
+        env.client(ADMIN).assign_prefix(CARRIER.address, "2012345")
+    env.client(ADMIN).revoke_prefix(OTHER_PREFIX)
+    assert [a.prefix.digits for a in reader.list_prefixes()] == [PREFIX]
+    with pytest.raises(PermissionDenied, match="does not hold the GS1 company prefix"):
+        env.client(PRODUCER).create_batch(OTHER_GTIN, "L1", 1)
+
+
 def test_create_batch_returns_its_id_and_state(env: Env) -> None:
     bid, result = env.client(PRODUCER).create_batch("4006381333931", "LOT-1", 500, "KGM")
     assert bid == batch_id(GTIN, "LOT-1") and result.ok
     batch = env.client().get_batch(bid)
-    assert batch.state == BatchState.ACTIVE and batch.exists and not batch.recalled
-    assert (batch.custodian, batch.owner, batch.creator) == (PRODUCER.address,) * 3
-    assert batch.pending_to is None
+    assert batch.state == BatchState.ACTIVE and batch.exists and not batch.frozen
+    assert (batch.custodian, batch.owner, batch.origin) == (PRODUCER.address,) * 3
+    assert batch.pending_to is None and batch.bound_to is None and not batch.bound
     assert (batch.gtin, batch.quantity, batch.uom) == (GTIN, 500, "KGM")
+    assert (batch.lineage_number, batch.ancestors) == (0, 0)
+    assert env.client().lot_of(bid) == "LOT-1"
+
+
+def test_create_batches_in_one_transaction(env: Env) -> None:
+    wanted = [NewBatch(GTIN, f"BULK-{i}", 10 + i, document="0x" + "ab" * 32) for i in range(3)]
+    ids, result = env.client(PRODUCER).create_batches(wanted)
+    assert ids == [batch_id(GTIN, f"BULK-{i}") for i in range(3)] and result.ok
+    assert [env.client().get_batch(b).quantity for b in ids] == [10, 11, 12]
+    with pytest.raises(InvalidInput, match="appear twice"):
+        env.client(PRODUCER).create_batches([wanted[0], wanted[0]])
+    with pytest.raises(InvalidInput, match="invalid quantity"):
+        NewBatch(GTIN, "X", 0)
 
 
 @pytest.mark.parametrize(
@@ -127,20 +170,22 @@ def test_two_step_handoff_moves_custody_and_ownership(env: Env) -> None:
             transfer_ownership=True,
         )
     )
-    assert producer.get_batch(bid).pending_to == CARRIER.address
-    carrier.accept_handoff(bid)
+    pending = producer.get_batch(bid)
+    assert pending.pending_to == CARRIER.address and pending.pending_ownership
+    carrier.accept_handoff(bid, "0x" + "cc" * 32)
     batch = carrier.get_batch(bid)
     assert (batch.custodian, batch.owner, batch.pending_to) == (CARRIER.address,) * 2 + (None,)
+    assert batch.origin == PRODUCER.address  # the recall right stays with the producer
 
 
 def test_reject_and_cancel(env: Env) -> None:
     producer = env.client(PRODUCER)
     bid, _ = producer.create_batch(GTIN, "L1", 10)
     producer.initiate_handoff(producer.make_handoff(bid, CARRIER.address))
-    env.client(CARRIER).reject_handoff(bid, "damaged")
+    env.client(CARRIER).reject_handoff(bid, "damaged", "0x" + "dd" * 32)
     assert producer.get_batch(bid).pending_to is None
     producer.initiate_handoff(producer.make_handoff(bid, CARRIER.address))
-    producer.cancel_handoff(bid)
+    producer.cancel_handoff(bid, "0x" + "ee" * 32)
     assert producer.get_batch(bid).custodian == PRODUCER.address
 
 
@@ -148,7 +193,7 @@ def test_batched_handoffs(env: Env) -> None:
     producer = env.client(PRODUCER)
     ids = [producer.create_batch(GTIN, f"B{i}", 5)[0] for i in range(3)]
     producer.initiate_handoffs(ids, CARRIER.address, biz_step="shipping")
-    env.client(CARRIER).accept_handoffs(ids)
+    env.client(CARRIER).accept_handoffs(ids, "0x" + "cc" * 32)
     assert {env.client().get_batch(b).custodian for b in ids} == {CARRIER.address}
 
 
@@ -163,6 +208,17 @@ def test_record_handoff_with_receiver_signature(env: Env) -> None:
     assert producer.nonce_of(CARRIER.address) == 1
     with pytest.raises(InvalidInput, match="must sign this handoff"):
         producer.record_handoff(handoff)
+
+
+def test_use_nonce_invalidates_an_outstanding_signature(env: Env) -> None:
+    producer = env.client(PRODUCER)
+    bid, _ = producer.create_batch(GTIN, "L1", 10)
+    handoff = producer.make_handoff(bid, CARRIER.address)
+    signed = producer.sign_handoff(CARRIER, handoff)
+    env.client(CARRIER).use_nonce()
+    assert producer.nonce_of(CARRIER.address) == 1
+    with pytest.raises(StateConflict, match="uses nonce 0 but the current nonce is 1"):
+        producer.record_handoff(handoff, receiver=signed)
 
 
 def test_relayer_records_with_both_signatures(env: Env) -> None:
@@ -182,12 +238,18 @@ def test_split_merge_transform_lineage(env: Env) -> None:
     producer = env.client(PRODUCER)
     parent, _ = producer.create_batch(GTIN, "P", 100)
     with pytest.raises(InvalidInput, match="expected 100, got 90"):
-        producer.split_batch(parent, [("A", 50), ("B", 40)])
-    children, _ = producer.split_batch(parent, [("A", 50), ("B", 45)], loss=5)
-    assert children == [batch_id(GTIN, "A"), batch_id(GTIN, "B")]
+        producer.split_batch(parent, [("P-A", 50), ("P-B", 40)])
+    with pytest.raises(InvalidInput, match="lot Q does not extend P"):
+        producer.split_batch(parent, [("Q", 100)])
+    children, _ = producer.split_batch(parent, [("P-A", 50), ("P-B", 45)], loss=5)
+    assert children == [batch_id(GTIN, "P-A"), batch_id(GTIN, "P-B")]
     assert producer.get_batch(parent).state == BatchState.CONSUMED
+    assert producer.get_batch(parent).lineage_number > 0
     assert producer.parents_of(children[0]) == [parent]
-    merged, _ = producer.merge_batches(children, "M", loss=1)
+    assert producer.lineage_of(children[0]) == [producer.get_batch(parent).lineage_number]
+    with pytest.raises(InvalidInput, match="lot M does not extend P-A"):
+        producer.merge_batches(children, "M")
+    merged, _ = producer.merge_batches(children, "P-A-M", loss=1)
     assert producer.get_batch(merged).quantity == 94
     assert producer.parents_of(merged) == children
     outputs, _ = producer.transform_batches(
@@ -195,9 +257,11 @@ def test_split_merge_transform_lineage(env: Env) -> None:
     )
     out = producer.get_batch(outputs[0])
     assert (out.gtin, out.quantity, out.uom, out.owner) == (OTHER_GTIN, 30, "H87", PRODUCER.address)
+    assert out.ancestors == 4  # parent, two children, the merged batch
+    assert producer.ancestors_of(outputs[0]) == [merged, *children, parent]
 
 
-def test_attest_revoke_and_recall(env: Env) -> None:
+def test_attest_revoke_and_claim_proofs_through_the_lineage(env: Env) -> None:
     producer, certifier = env.client(PRODUCER), env.client(CERTIFIER)
     bid, _ = producer.create_batch(GTIN, "L1", 10)
     now = env.chain.w3.eth.get_block("latest")["timestamp"]
@@ -210,15 +274,58 @@ def test_attest_revoke_and_recall(env: Env) -> None:
     )
     with pytest.raises(StateConflict, match="already exists"):
         certifier.attest(bid, "organic", evidence, valid_from=now - 10)
+    (child,), _ = producer.split_batch(bid, [("L1-A", 10)])
+    assert certifier.is_claim_valid_for(child, bid, "organic", CERTIFIER.address, evidence)
+    wanted = (RequiredClaim("organic", CERTIFIER.address),)
+    assert certifier.claim_proofs(child, wanted) == [ClaimProof(bid, evidence)]
+    with pytest.raises(InvalidInput, match="is not vouched for by"):
+        certifier.claim_proofs(child, (RequiredClaim("fairtrade", CERTIFIER.address),))
+    with pytest.raises(PermissionDenied, match="lacks the role"):  # only the issuer revokes
+        env.client(RETAILER).revoke_attestation(
+            bid, "organic", evidence, "fraud", issuer=CERTIFIER.address
+        )
     certifier.revoke_attestation(bid, "organic", evidence, "fraud")
     later = env.chain.w3.eth.get_block("latest")["timestamp"] + 1
     assert not certifier.is_attestation_valid(bid, "organic", CERTIFIER.address, evidence, later)
+    assert certifier.claim_proof(child, "organic", CERTIFIER.address) is None
     subject_id, _ = certifier.attest(CARRIER.address, "haccp", evidence)
     assert subject_id != att_id
-    producer.recall_batch(bid, "salmonella")
-    assert producer.get_batch(bid).recalled
-    with pytest.raises(StateConflict, match="recalled"):
-        producer.initiate_handoff(producer.make_handoff(bid, CARRIER.address))
+
+
+def test_recall_reaches_descendants_and_the_operator_lifts_it(env: Env) -> None:
+    producer = env.client(PRODUCER)
+    bid, _ = producer.create_batch(GTIN, "L1", 10)
+    (child,), _ = producer.split_batch(bid, [("L1-A", 10)])
+    with pytest.raises(PermissionDenied, match="only its origin"):
+        env.client(CARRIER).recall_batch(bid, "salmonella")
+    producer.recall_batch(bid, "salmonella", "0x" + "aa" * 32)
+    parent, frozen = producer.get_batch(bid), producer.get_batch(child)
+    assert parent.recalled and not frozen.recalled and frozen.lineage_recalled and frozen.frozen
+    with pytest.raises(StateConflict, match="comes from a recalled batch"):
+        producer.initiate_handoff(producer.make_handoff(child, CARRIER.address))
+    with pytest.raises(PermissionDenied, match="only the operator"):
+        producer.lift_recall(bid, "mistake")
+    env.client(ADMIN).lift_recall(bid, "mistake", "0x" + "bb" * 32)
+    assert not producer.get_batch(child).frozen
+    producer.initiate_handoff(producer.make_handoff(child, CARRIER.address))
+
+
+def test_migration_moves_batches_prefixes_and_recall_rights(env: Env) -> None:
+    producer = env.client(PRODUCER)
+    bid, _ = producer.create_batch(GTIN, "L1", 10)
+    env.client(ADMIN).migrate_participant(PRODUCER.address, NEW_KEY.address, "key lost")
+    moved = env.client(NEW_KEY)
+    assert moved.get_participant(NEW_KEY.address).id == 1
+    assert not moved.get_participant(PRODUCER.address).registered
+    batch = moved.get_batch(bid)
+    assert batch.custodian == batch.owner == batch.origin == NEW_KEY.address
+    assert moved.prefix_of(GTIN)[0] == NEW_KEY.address
+    assert {a.holder for a in moved.list_prefixes()} == {NEW_KEY.address}
+    assert moved.list_participants()[0].address == NEW_KEY.address
+    moved.create_batch(GTIN, "L2", 1)
+    moved.recall_batch(bid, "after the migration")
+    with pytest.raises(InvalidInput, match="to itself"):
+        env.client(ADMIN).migrate_participant(NEW_KEY.address, NEW_KEY.address)
 
 
 def test_list_participants_rebuilt_from_events_matches_contract_state(env: Env) -> None:
@@ -251,3 +358,10 @@ def test_list_participants_rpc_calls_do_not_grow_with_participants(env: Env) -> 
     with count_calls(env.chain) as many:
         assert len(reader.list_participants()) == 9
     assert many.total == few.total <= 2
+
+
+def test_settlement_and_admin_delay(env: Env) -> None:
+    reader = env.client()
+    assert reader.settlement() == env.deployment.agreements
+    assert reader.admin_delay() == env.deployment.admin_delay
+    assert reader.domain_separator().startswith("0x")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -140,3 +141,50 @@ def test_web3_exceptions_are_translated() -> None:
     logic = from_web3_error(ContractLogicError("execution reverted"))
     assert type(logic) is ContractRevert
     assert from_web3_error(ValueError("something else")) is None
+
+
+def test_a_company_prefix_keeps_its_leading_zeros_in_messages() -> None:
+    entry = next(e for e in artifact_errors() if e["name"] == "RegistryPrefixOverlap")
+    data = bytes.fromhex(error_selector(entry)[2:]) + encode(["uint64", "uint8"], [614141, 7])
+    error = decode_revert(data)
+    assert isinstance(error, StateConflict)
+    assert str(error).startswith("company prefix 0614141 (7 digits) overlaps an assigned one")
+
+
+def test_library_errors_decode_through_the_registry_abi() -> None:
+    """The linked libraries revert with the registry's own errors (declared in the interface):
+    decoding them needs nothing but the registry and agreements ABIs."""
+    registry = {e["name"] for e in artifact_errors()}
+    for library in ("Membership", "Derivations"):
+        errors = {e["name"] for e in load_artifact(library).abi if e["type"] == "error"}
+        assert errors <= registry, errors - registry
+
+
+def test_no_message_is_left_for_an_error_that_no_longer_exists() -> None:
+    known = {e["name"] for e in artifact_errors()} | {
+        # OpenZeppelin errors raised by calls the contracts make (tokens, signatures, addresses)
+        "SafeERC20FailedOperation", "ERC20InsufficientAllowance", "ERC20InsufficientBalance",
+        "ECDSAInvalidSignature", "ECDSAInvalidSignatureLength", "ECDSAInvalidSignatureS",
+        "FailedCall", "InsufficientBalance", "AddressEmptyCode",
+    }  # fmt: skip
+    assert set(MESSAGES) <= known, set(MESSAGES) - known
+
+
+def test_the_embedded_chains_reverts_are_decoded_too(tmp_path: Path) -> None:
+    """eth-tester hands a custom error to web3, which puts it into the message as a bytes literal
+    (`execution reverted: b'…'`): it still becomes the named exception with its message."""
+    from provenance.chain import EMBEDDED, connect, dev_accounts
+    from provenance.deploy import deploy
+    from provenance.registry import RegistryClient
+    from provenance.transactions import Transactor
+
+    chain = connect(EMBEDDED)
+    operator, stranger = dev_accounts(2)
+    deployment = deploy(chain, operator, root=tmp_path)
+    client = RegistryClient.from_deployment(
+        chain, deployment, Transactor(chain, stranger, root=tmp_path)
+    )
+    with pytest.raises(PermissionDenied, match="only the operator"):
+        client.register_participant(stranger.address, "producer")
+    with pytest.raises(NotFoundError, match="is not a registered participant"):
+        client.create_batch("09506000134352", "L1", 1)

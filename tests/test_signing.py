@@ -19,7 +19,7 @@ from provenance.signing import (
     sign_agreement,
     sign_handoff,
 )
-from provenance.types import AgreementTerms, Handoff, batch_id
+from provenance.types import AgreementTerms, Handoff, RequiredClaim, batch_id
 
 SENDER, RECEIVER, OTHER = dev_accounts(3)
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -50,7 +50,7 @@ def test_signature_verifies_and_records_role() -> None:
 
 def test_json_round_trip_has_the_documented_format(tmp_path: Path) -> None:
     doc = signed().to_json()
-    assert doc["type"] == "provenance.signed-handoff" and doc["version"] == 1
+    assert doc["type"] == "provenance.signed-handoff" and doc["version"] == 2
     assert set(doc) == {
         "type",
         "version",
@@ -108,7 +108,8 @@ def test_invalid_signed_handoffs_are_rejected(
     ("change", "message"),
     [
         ({"type": "other"}, "not a signed handoff"),
-        ({"version": 2}, "unsupported signed-handoff version 2"),
+        ({"version": 3}, "unsupported signed-handoff version 3"),
+        ({"version": 1}, "before version 2 .* sign it again"),
         ({"role": "witness"}, "role must be"),
         ({"signer": "0x1234"}, "malformed"),
         ({"handoff": {"batchId": "0x12"}}, "malformed"),
@@ -128,7 +129,7 @@ def test_typed_data_follows_the_design() -> None:
     typed = handoff_typed_data(HANDOFF, chain_id=5, registry=REGISTRY, nonce=3, deadline=9)
     assert typed["domain"] == {
         "name": "ProvenanceRegistry",
-        "version": "1",
+        "version": "2",
         "chainId": 5,
         "verifyingContract": REGISTRY,
     }
@@ -156,6 +157,7 @@ def test_agreement_approval_verifies_against_its_terms() -> None:
         uom="KGM",
         price=5,
         delivery_deadline=NOW + 100,
+        required_claims=(RequiredClaim("ORGANIC", OTHER.address),),
     )
     approval = sign_agreement(
         SENDER, terms, chain_id=31337, agreements=REGISTRY, nonce=0, deadline=NOW + 10
@@ -163,5 +165,7 @@ def test_agreement_approval_verifies_against_its_terms() -> None:
     approval.verify(terms, now=NOW)
     with pytest.raises(SignatureError, match="other terms"):
         approval.verify(dataclasses.replace(terms, price=6), now=NOW)
+    with pytest.raises(SignatureError, match="other terms"):
+        approval.verify(dataclasses.replace(terms, carrier=OTHER.address), now=NOW)
     with pytest.raises(SignatureError, match="neither buyer nor supplier"):
         sign_agreement(OTHER, terms, chain_id=1, agreements=REGISTRY, nonce=0, deadline=1)

@@ -48,6 +48,7 @@ def producer(
         anvil_chain, deployment.registry, Transactor(anvil_chain, admin, root=tmp_path)
     )
     registry.register_participant(account.address, Role.PRODUCER)
+    registry.assign_prefix(account.address, "4006381")  # GTIN's company prefix
     return account
 
 
@@ -258,9 +259,11 @@ def test_an_unfunded_account_is_told_how_to_pay_for_gas(
     tmp_path: Path,
 ) -> None:
     fresh = cast(LocalAccount, Account.create())
-    RegistryClient(
+    operator = RegistryClient(
         anvil_chain, deployment.registry, Transactor(anvil_chain, admin, root=tmp_path)
-    ).register_participant(fresh.address, Role.PRODUCER)
+    )
+    operator.register_participant(fresh.address, Role.PRODUCER)
+    operator.assign_prefix(fresh.address, "4006381")
     outbox = Outbox(tmp_path / "outbox")
     tx = Transactor(anvil_chain, fresh, outbox, root=tmp_path)
     with pytest.raises(InsufficientFunds) as info:

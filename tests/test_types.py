@@ -15,7 +15,10 @@ from provenance.types import (
     BIZ_STEPS,
     DISPOSITIONS,
     GS1_CSET82,
+    TERMS_KEYS,
     AgreementTerms,
+    CompanyPrefix,
+    RequiredClaim,
     Role,
     batch_id,
     biz_step_code,
@@ -25,6 +28,7 @@ from provenance.types import (
     disposition_code,
     gs1_check_digit,
     hash_file,
+    lot_extends,
     lot_from_bytes32,
     lot_to_bytes32,
     normalize_gtin,
@@ -307,14 +311,97 @@ def test_agreement_terms_tuple_round_trip_and_hash() -> None:
         buyer=A,
         supplier="0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
         arbiter="0x90F79bf6EB2c4f870365E785982E1f101E93b906",
+        carrier="0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
         gtin="04006381333931",
         quantity=10,
         uom="KGM",
+        tolerance_bps=250,
         price=10**18,
         delivery_deadline=2_000_000_000,
-        required_claims=(text_to_bytes32("organic"),),
+        required_claims=(RequiredClaim("organic", "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"),),
         salt=7,
     )
     assert AgreementTerms.from_tuple(terms.to_tuple()) == terms
+    by_name = dict(zip(TERMS_KEYS, terms.to_tuple(), strict=True))
+    by_name["requiredClaims"] = [
+        {"claim": c[0], "attester": c[1]} for c in by_name["requiredClaims"]
+    ]
+    assert AgreementTerms.from_tuple(by_name) == terms  # as an event decoder gives it
     assert terms.terms_hash().startswith("0x") and len(terms.terms_hash()) == 66
-    assert terms.penalty_for(3) == 0
+    assert terms.penalty_for(3) == 0 and terms.tender_point == terms.carrier
+    assert terms.required_claims[0].claim == text_to_bytes32("organic")
+
+
+@pytest.mark.parametrize(
+    ("price", "tolerance", "escrow"),
+    [(10**18, 0, 10**18), (10**18, 250, 1025 * 10**15), (1, 1, 2), (3, 3333, 4), (7, 10_000, 14)],
+)
+def test_escrow_rounds_the_tolerance_up(price: int, tolerance: int, escrow: int) -> None:
+    terms = AgreementTerms(A, A, A, "04006381333931", 10, "KGM", price, 1, tolerance_bps=tolerance)
+    assert terms.escrow() == escrow
+
+
+@given(
+    quantity=st.integers(1, 10**6),
+    delivered=st.integers(0, 2 * 10**6),
+    tolerance=st.integers(0, 10_000),
+    days=st.integers(0, 400),
+    rate=st.integers(0, 10_000),
+    cap=st.integers(0, 10_000),
+)
+@example(quantity=100, delivered=100, tolerance=0, days=1, rate=250, cap=1_000)
+def test_payout_conserves_the_escrow_and_caps_the_penalty(
+    quantity: int, delivered: int, tolerance: int, days: int, rate: int, cap: int
+) -> None:
+    terms = AgreementTerms(
+        A, A, A, "04006381333931", quantity, "KGM", 10**18, 1, tolerance_bps=tolerance,
+        penalty_bps_per_day=rate, penalty_cap_bps=cap,
+    )  # fmt: skip
+    if not terms.within_tolerance(delivered):
+        return
+    supplier, buyer = terms.payout(delivered, days)
+    payment = terms.price * delivered // quantity
+    assert supplier + buyer == terms.escrow() and 0 <= supplier <= payment
+    assert payment - supplier <= payment * cap // 10_000
+    assert terms.payout(delivered, days + 1)[0] <= supplier  # later never pays more
+
+
+@pytest.mark.parametrize(
+    ("digits", "message"),
+    [
+        ("123", "expected 4-12"),
+        ("1234567890123", "expected 4-12"),
+        ("12a4", "only digits"),
+        ("0212345", "restricted-circulation"),
+        ("2012345", "restricted-circulation"),
+        ("0412345", "restricted-circulation"),
+        ("0512345", "coupon"),
+        ("9812345", "coupon"),
+        ("9912345", "coupon"),
+        ("0000", "GTIN-8 space"),
+        ("000001234", "GTIN-8 space"),
+        ("000000123456", "RCN-8"),
+        ("000002123456", "RCN-8"),
+    ],
+)
+def test_company_prefix_rules_match_the_registry(digits: str, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        CompanyPrefix.parse(digits)
+
+
+def test_company_prefix_keeps_leading_zeros_and_covers_gtins() -> None:
+    prefix = CompanyPrefix.parse("0614141")
+    assert (prefix.value, prefix.length, str(prefix)) == (614141, 7, "0614141")
+    assert CompanyPrefix.of(614141, 7) == prefix
+    assert prefix.covers("10614141000415") and prefix.covers("0614141000418")
+    assert not prefix.covers("04006381333931")
+    assert CompanyPrefix.parse("000001234567").length == 12  # one GTIN-8, explicitly
+    assert CompanyPrefix.parse("0012345").digits == "0012345"  # a UPC company prefix
+
+
+@pytest.mark.parametrize(
+    ("parent", "lot", "extends"),
+    [("L1", "L1-A", True), ("L1", "L1", False), ("L1", "L2-A", False), ("L1-A", "L1", False)],
+)
+def test_a_derived_lot_extends_its_parent(parent: str, lot: str, extends: bool) -> None:
+    assert lot_extends(parent, lot) is extends

@@ -49,21 +49,38 @@ KGM = "0x4b474d"
 
 
 class Log:
-    """Builds synthetic events with increasing (block, log index)."""
+    """Builds synthetic events with increasing (block, log index); `same_tx=True` puts an event
+    in the transaction of the previous one (a tender, a settlement)."""
 
     def __init__(self) -> None:
         self.block = itertools.count(1)
+        self.ids = itertools.count(1)
         self.events: list[Event] = []
+        self.deals: list[Event] = []
+        self.last = (0, 0, "")
 
-    def __call__(self, name: str, **args: Any) -> Log:
-        block = next(self.block)
+    def _event(self, name: str, args: dict[str, Any], same_tx: bool) -> Event:
+        if same_tx:
+            block, index, tx = self.last[0], self.last[1] + 1, self.last[2]
+        else:
+            block = next(self.block)
+            index, tx = 0, f"0x{block:064x}"
+        self.last = (block, index, tx)
         args.setdefault("at", 1_000 + block)
-        self.events.append(Event(name, args, block, 0, f"0x{block:064x}"))
+        return Event(name, args, block, index, tx)
+
+    def __call__(self, name: str, same_tx: bool = False, **args: Any) -> Log:
+        self.events.append(self._event(name, args, same_tx))
+        return self
+
+    def deal(self, name: str, same_tx: bool = False, **args: Any) -> Log:
+        """An agreements-contract event."""
+        self.deals.append(self._event(name, args, same_tx))
         return self
 
     def register(self, account: str, roles: Role) -> Log:
         return self(
-            "ParticipantRegistered", account=account, id=1, roles=int(roles), gln=0,
+            "ParticipantRegistered", account=account, id=next(self.ids), roles=int(roles), gln=0,
             metadataHash=ZERO32,
         )  # fmt: skip
 
@@ -73,17 +90,22 @@ class Log:
             quantity=quantity, uom=KGM, document=DOC,
         )  # fmt: skip
 
-    def initiate(self, frm: str, to: str, batch: str = B1) -> Log:
+    def initiate(
+        self, frm: str, to: str, batch: str = B1, title: bool = True, same_tx: bool = False
+    ) -> Log:
         return self(
-            "HandoffInitiated", batchId=batch, **{"from": frm}, to=to, location=0, bizStep=1,
-            disposition=1, transferOwnership=True, document=ZERO32,
+            "HandoffInitiated", same_tx, batchId=batch, **{"from": frm}, to=to, location=0,
+            bizStep=1, disposition=1, transferOwnership=title, document=ZERO32,
         )  # fmt: skip
 
-    def accept(self, frm: str, to: str, batch: str = B1) -> Log:
-        return self("HandoffAccepted", batchId=batch, **{"from": frm}, to=to)
+    def accept(self, frm: str, to: str, batch: str = B1, same_tx: bool = False) -> Log:
+        return self("HandoffAccepted", same_tx, batchId=batch, **{"from": frm}, to=to,
+                    document=ZERO32)  # fmt: skip
 
     def history(self, batch: str = B1, now: int = 10_000) -> History:
-        return History(batch_id=batch, events=tuple(self.events), now=now)
+        return History(
+            batch_id=batch, events=tuple(self.events), now=now, agreement_events=tuple(self.deals)
+        )
 
 
 def everyone() -> Log:
@@ -149,8 +171,10 @@ def test_clean_history_is_verified_with_a_full_timeline() -> None:
             "did not hold the certifier role",
         ),
         (
-            lambda log: log.create()("BatchRecalled", batchId=B1, by=P, reason=ZERO32),
-            "batch 0xb1b1b1b1… was recalled",
+            lambda log: log.create()(
+                "BatchRecalled", batchId=B1, by=P, reason=ZERO32, document=ZERO32
+            ),
+            "this batch LOT1 (0xb1b1b1b1…) was recalled",
         ),
     ],
 )
@@ -188,7 +212,7 @@ def test_split_child_inherits_custody_and_lineage() -> None:
 
 def test_recall_of_a_sibling_or_descendant_only_warns() -> None:
     log = split(everyone().create(), [(B2, 50), (B3, 50)], loss=0)
-    log("BatchRecalled", batchId=B3, by=P, reason=ZERO32)
+    log("BatchRecalled", batchId=B3, by=P, reason=ZERO32, document=ZERO32)
     sibling = analyze(log.history(B2))
     assert sibling.verdict is Verdict.WARNING and sibling.exit_code == 1
     assert [(r.batch_id, r.relation) for r in sibling.recalls] == [(B3, "sibling")]
@@ -252,10 +276,164 @@ def test_report_json_has_stable_keys() -> None:
     data = json.loads(report.to_json())
     assert data["verdict"] == "VERIFIED" and data["exit_code"] == 0
     assert set(data) == {
-        "agreement", "agreements", "attestations", "batch_id", "checked_at", "documents",
-        "exit_code",
-        "lineage", "reasons", "recalls", "stats", "timeline", "verdict",
+        "agreement", "agreements", "attestations", "batch_id", "checked_at", "custodian",
+        "documents", "exit_code", "lineage", "owner", "reasons", "recalls", "stats", "timeline",
+        "titles", "verdict",
     }  # fmt: skip
+    assert data["owner"] == data["custodian"] == P
+
+
+def propose(log: Log, agreement: int = 1, buyer: str = R) -> Log:
+    """Agreement `agreement` (buyer R, supplier P, no carrier, 1 ETH for 100 KGM)."""
+    terms = {
+        "buyer": buyer, "supplier": P, "arbiter": X, "carrier": "0x" + "00" * 20,
+        "token": "0x" + "00" * 20, "gtin": GTIN, "quantity": 100, "uom": KGM, "toleranceBps": 0,
+        "price": 10**18, "deliveryDeadline": 500, "gracePeriod": 10**6,
+        "inspectionPeriod": 86_400, "arbiterTimeout": 86_400, "penaltyBpsPerDay": 100,
+        "penaltyCapBps": 1_000, "requiredClaims": [], "document": DOC, "salt": 0,
+    }  # fmt: skip
+    return log.deal(
+        "AgreementProposed", id=agreement, buyer=buyer, supplier=P, terms=terms, proposer=R
+    )
+
+
+def deliver(
+    log: Log, agreement: int = 1, batch: str = B1, buyer: str = R, days_late: int = 2,
+    settle: bool = True,
+) -> Log:  # fmt: skip
+    """`propose`d, tendered (the registry's HandoffInitiated in the same transaction), accepted
+    with settlement."""
+    propose(log, agreement, buyer)
+    log.initiate(P, buyer, batch)
+    log.deal("DeliveryTendered", same_tx=True, id=agreement, batchId=batch, daysLate=days_late)
+    if settle:
+        log.accept(P, buyer, batch)
+        log.deal(
+            "DeliverySettled", same_tx=True, id=agreement, batchId=batch,
+            supplierAmount=98 * 10**16, buyerAmount=2 * 10**16, daysLate=days_late,
+        )  # fmt: skip
+    return log
+
+
+def test_a_settled_delivery_is_reported_with_title_and_lateness_at_the_tender() -> None:
+    log = deliver(everyone().create())
+    report = analyze(log.history(), docs=[("contract.pdf", DOC)])
+    assert report.verdict is Verdict.VERIFIED, report.reasons
+    (delivery,) = report.agreements
+    assert report.agreement == delivery
+    assert (delivery.status, delivery.days_late, delivery.tenders) == ("settled", 2, 1)
+    assert delivery.supplier_amount == 98 * 10**16 and delivery.penalty == 2 * 10**16
+    assert delivery.buyer == R and delivery.carrier is None
+    (title,) = report.titles
+    assert (title.from_, title.to, title.via, title.agreement_id) == (P, R, "delivery", 1)
+    assert report.owner == report.custodian == R
+    tender = next(t for t in report.timeline if t.event == "HandoffInitiated")
+    assert tender.details["tender"] and tender.details["agreement"] == 1
+    assert any("settled: 2 day(s) late at the tender" in r.message for r in report.reasons)
+    assert "terms of agreement 1" in report.documents[0].matched
+
+
+def test_a_settlement_the_registry_does_not_show_fails() -> None:
+    log = deliver(everyone().create(), settle=False)
+    log.deal(
+        "DeliverySettled", id=1, batchId=B1, supplierAmount=10**18, buyerAmount=0, daysLate=0
+    )  # a settlement in a transaction without the buyer's acceptance
+    report = analyze(log.history())
+    assert report.verdict is Verdict.FAILED
+    assert any("does not show accepted by its buyer" in m for m in errors(report))
+
+
+def test_a_tender_the_registry_does_not_show_fails() -> None:
+    log = propose(everyone().create())
+    log.deal("DeliveryTendered", id=1, batchId=B1, daysLate=0)
+    report = analyze(log.history())
+    assert any("the registry's log does not show" in m for m in errors(report))
+
+
+def test_an_open_dispute_warns_and_its_resolution_informs() -> None:
+    log = deliver(everyone().create(), settle=False)
+    log("HandoffCancelled", batchId=B1, **{"from": P}, to=R, document=ZERO32)
+    log("DeliveryReleased", same_tx=True, batchId=B1, agreementId=1)
+    log.deal("DisputeRaised", same_tx=True, id=1, by=R, kind=1, reason=ZERO32)
+    rejected = analyze(log.history())
+    assert rejected.verdict is Verdict.WARNING, rejected.reasons
+    assert rejected.agreements[0].status == "rejected" and rejected.agreements[0].rejections == 1
+    assert rejected.owner == P and rejected.custodian == P  # the goods stayed with the supplier
+    released = [t for t in rejected.timeline if t.event == "HandoffCancelled"]
+    assert released[0].details["released"] == 1
+    log.deal(
+        "DisputeResolved", id=1, supplierAmount=0, buyerAmount=10**18, delivered=False,
+        byDefault=True,
+    )  # fmt: skip
+    resolved = analyze(log.history())
+    assert resolved.verdict is Verdict.VERIFIED, resolved.reasons
+    view = resolved.agreements[0]
+    assert (view.status, view.dispute, view.resolved_by_default) == ("resolved", "rejected", True)
+
+
+def test_a_rejected_delivery_tendered_again_and_settled_is_cured() -> None:
+    log = deliver(everyone().create(), settle=False)
+    log("HandoffCancelled", batchId=B1, **{"from": P}, to=R, document=ZERO32)
+    log("DeliveryReleased", same_tx=True, batchId=B1, agreementId=1)
+    log.deal("DisputeRaised", same_tx=True, id=1, by=R, kind=1, reason=ZERO32)
+    log.initiate(P, R)
+    log.deal("DeliveryTendered", same_tx=True, id=1, batchId=B1, daysLate=3)
+    log.accept(P, R)
+    log.deal(
+        "DeliverySettled", same_tx=True, id=1, batchId=B1, supplierAmount=97 * 10**16,
+        buyerAmount=3 * 10**16, daysLate=3,
+    )  # fmt: skip
+    report = analyze(log.history())
+    assert report.verdict is Verdict.VERIFIED, report.reasons
+    (view,) = report.agreements
+    assert (view.status, view.tenders, view.rejections, view.days_late) == ("settled", 2, 1, 3)
+
+
+def test_title_passed_by_an_award_is_replayed() -> None:
+    log = deliver(everyone().create(), settle=False)
+    log.deal("DisputeRaised", id=1, by=P, kind=2, reason=ZERO32)
+    log("TitleTransferred", batchId=B1, agreementId=1, **{"from": P}, to=R)
+    log.deal(
+        "DisputeResolved", same_tx=True, id=1, supplierAmount=10**18, buyerAmount=0,
+        delivered=True, byDefault=True,
+    )  # fmt: skip
+    report = analyze(log.history())
+    assert report.owner == R and report.custodian == P  # title passed; custody when collected
+    assert report.titles[-1].via == "award"
+    assert report.agreements[0].delivered is True
+
+
+def test_a_lifted_recall_is_information_only() -> None:
+    log = everyone().create()
+    log("BatchRecalled", batchId=B1, by=P, reason=ZERO32, document=DOC)
+    log("RecallLifted", batchId=B1, by=X, reason=ZERO32, document=ZERO32)
+    report = analyze(log.history())
+    assert report.verdict is Verdict.VERIFIED, report.reasons
+    (recall,) = report.recalls
+    assert recall.lifted_by == X and recall.document == DOC and not recall.active
+    assert any("lifted the recall" in r.message for r in report.reasons)
+    assert not report.lineage.recalled
+
+
+def test_a_recalled_ancestor_reaches_a_transform_output() -> None:
+    log = everyone().create()
+    log("BatchConsumed", batchId=B1, by=P, kind=3, loss=0, document=ZERO32)
+    log("BatchCreated", same_tx=True, batchId=B2, creator=P, gtin=GTIN, lot=LOT, quantity=5,
+        uom=KGM, document=ZERO32)  # fmt: skip
+    log("BatchDerived", same_tx=True, childId=B2, parentId=B1, kind=3)
+    log("BatchRecalled", batchId=B1, by=P, reason=ZERO32, document=ZERO32)
+    report = analyze(log.history(B2))
+    assert report.verdict is Verdict.FAILED
+    assert [(r.batch_id, r.relation) for r in report.recalls] == [(B1, "ancestor")]
+
+
+def test_a_migrated_key_keeps_the_participant_and_its_batches() -> None:
+    log = everyone().create()
+    log("ParticipantMigrated", **{"from": P}, to=X, id=1, reason=ZERO32)
+    log.initiate(X, C, title=False).accept(X, C)
+    report = analyze(log.history())
+    assert report.verdict is Verdict.VERIFIED, report.reasons
+    assert report.custodian == C and report.owner == P
 
 
 # ============================================================================ on Anvil
@@ -267,6 +445,8 @@ ROLES = {
     4: Role.RETAILER,
     5: Role.CERTIFIER,
 }
+RAW_GTIN = "09506000134352"
+PREFIX, PREFIX_LENGTH = 9506000, 7  # the producer's
 
 
 @pytest.fixture(scope="module")
@@ -283,29 +463,33 @@ def setup(
     for index, role in ROLES.items():
         send(registry.functions.registerParticipant(
             accounts[index].address, int(role), 0, b"\x00" * 32), accounts[0].address)  # fmt: skip
+    send(registry.functions.assignPrefix(accounts[1].address, PREFIX, PREFIX_LENGTH),
+         accounts[0].address)  # fmt: skip
     yield deployment, registry
     w3.provider.make_request("evm_revert", [snap])  # type: ignore[arg-type]
 
 
-def send(call: Any, sender: str) -> Any:
-    tx = call.transact({"from": sender, "gas": 1_000_000})  # explicit gas: no estimate round trip
+def send(call: Any, sender: str, value: int = 0) -> Any:
+    tx = call.transact({"from": sender, "gas": 1_000_000, "value": value})  # no estimate
     receipt = call.w3.eth.wait_for_transaction_receipt(tx, poll_latency=0.002)
     assert receipt["status"] == 1
     return receipt
 
 
 _lots = itertools.count(1)
+Z32 = b"\x00" * 32
 
 
 class Scenario:
     def __init__(self, chain: Chain, registry: Contract, accounts: list[LocalAccount]) -> None:
         self.chain, self.r, self.a = chain, registry, accounts
-        self.gtin = gtin_to_int("09506000134352")
+        self.gtin = gtin_to_int(RAW_GTIN)
+        self.lots: dict[str, str] = {}
 
     def addr(self, i: int) -> str:
         return self.a[i].address
 
-    def create(self, quantity: int = 100, document: bytes = b"\x00" * 32) -> str:
+    def create(self, quantity: int = 100, document: bytes = Z32) -> str:
         lot = f"V{next(_lots)}-{id(self) % 10_000}"
         send(
             self.r.functions.createBatch(
@@ -313,18 +497,27 @@ class Scenario:
             ),
             self.addr(1),
         )
-        return batch_id(self.gtin, lot)
+        bid = batch_id(self.gtin, lot)
+        self.lots[bid] = lot
+        return bid
 
-    def handoff(self, batch: str, frm: int, to: int, document: bytes = b"\x00" * 32) -> None:
+    def handoff(self, batch: str, frm: int, to: int, document: bytes = Z32) -> None:
         h = (batch, self.addr(frm), self.addr(to), 0, 1, 1, True, document)
         send(self.r.functions.initiateHandoff(h), self.addr(frm))
-        send(self.r.functions.acceptHandoff(batch), self.addr(to))
+        send(self.r.functions.acceptHandoff(batch, document), self.addr(to))
 
     def split(self, batch: str, quantities: list[int], by: int = 1) -> list[str]:
-        lots = [f"S{next(_lots)}" for _ in quantities]
+        parent = self.lots[batch]
+        lots = [f"{parent}-{next(_lots)}" for _ in quantities]
         parts = [(lot_to_bytes32(lot), q) for lot, q in zip(lots, quantities, strict=True)]
-        send(self.r.functions.splitBatch(batch, parts, 0, b"\x00" * 32), self.addr(by))
-        return [batch_id(self.gtin, lot) for lot in lots]
+        send(self.r.functions.splitBatch(batch, lot_to_bytes32(parent), parts, 0, Z32),
+             self.addr(by))  # fmt: skip
+        children = [batch_id(self.gtin, lot) for lot in lots]
+        self.lots.update(zip(children, lots, strict=True))
+        return children
+
+    def recall(self, batch: str, by: int = 1) -> None:
+        send(self.r.functions.recallBatch(batch, b"\x07" * 32, Z32), self.addr(by))
 
     def now(self) -> int:
         return int(self.chain.w3.eth.get_block("latest")["timestamp"])
@@ -336,9 +529,6 @@ def scenario(
     snapshot: None,
 ) -> Scenario:  # fmt: skip
     return Scenario(anvil_chain, setup[1], accounts)
-
-
-NAMES: dict[str, str] = {}
 
 
 @pytest.mark.anvil
@@ -363,6 +553,8 @@ def test_happy_path_on_chain_is_verified_and_documents_match(
     assert report.timeline[-1].actor is not None and report.timeline[-1].actor.name == "Shop"
     assert report.documents[0].matched and report.attestations[0].valid_now
     assert report.stats.get_logs_calls >= 3 and report.stats.logs_fetched > 0
+    assert report.owner == report.custodian == scenario.addr(4)
+    assert [t.via for t in report.titles] == ["sale", "sale"]
 
     other = tmp_path / "forged.pdf"
     other.write_bytes(b"something else")
@@ -376,17 +568,21 @@ def test_recalled_ancestor_fails_and_recalled_child_warns(
 ) -> None:
     parent = scenario.create(100)
     left, right = scenario.split(parent, [40, 60])
-    send(scenario.r.functions.recallBatch(right, b"\x07" * 32), scenario.addr(1))
+    scenario.recall(right)
     warn = verify(scenario.chain, setup[0], left)
     assert warn.verdict is Verdict.WARNING, warn.reasons
     assert [(r.batch_id, r.relation) for r in warn.recalls] == [(right, "sibling")]
     assert verify(scenario.chain, setup[0], parent).verdict is Verdict.WARNING
 
-    send(scenario.r.functions.recallBatch(parent, b"\x07" * 32), scenario.addr(1))
+    scenario.recall(parent)
     failed = verify(scenario.chain, setup[0], left)
     assert failed.verdict is Verdict.FAILED
     assert {r.relation for r in failed.recalls} == {"ancestor", "sibling"}
     assert failed.lineage.parents[0].batch_id == parent
+    send(setup[1].functions.liftRecall(parent, b"\x08" * 32, Z32), scenario.addr(0))
+    lifted = verify(scenario.chain, setup[0], left)
+    assert lifted.verdict is Verdict.WARNING, lifted.reasons  # the sibling's recall stays
+    assert [r.lifted_at is not None for r in lifted.recalls if r.batch_id == parent] == [True]
     print(f"split child with recalled parent and sibling: {failed.stats}")
 
 
@@ -402,6 +598,25 @@ def test_suspended_after_acting_warns_on_chain(
     )
     report = verify(scenario.chain, setup[0], batch)
     assert report.verdict is Verdict.WARNING, report.reasons
+
+
+@pytest.mark.anvil
+def test_a_migrated_key_is_the_same_participant_on_chain(
+    scenario: Scenario, setup: tuple[Deployment, Contract]
+) -> None:
+    batch = scenario.create()
+    scenario.handoff(batch, 1, 2)
+    new_key = scenario.addr(8)
+    send(scenario.r.functions.migrateParticipant(scenario.addr(2), new_key, b"\x02" * 32),
+         scenario.addr(0))  # fmt: skip
+    h = (batch, new_key, scenario.addr(4), 0, 1, 1, False, Z32)
+    send(scenario.r.functions.initiateHandoff(h), new_key)
+    send(scenario.r.functions.acceptHandoff(batch, Z32), scenario.addr(4))
+    report = verify(scenario.chain, setup[0], batch)
+    assert report.verdict is Verdict.VERIFIED, report.reasons
+    assert report.custodian == scenario.addr(4)
+    send(scenario.r.functions.migrateParticipant(new_key, scenario.addr(2), b"\x02" * 32),
+         scenario.addr(0))  # fmt: skip
 
 
 @pytest.mark.anvil
@@ -445,8 +660,9 @@ def test_merge_lineage_and_conservation_on_chain(
     scenario: Scenario, setup: tuple[Deployment, Contract]
 ) -> None:
     first, second = scenario.create(30), scenario.create(50)
-    lot = f"M{next(_lots)}"
-    send(scenario.r.functions.mergeBatches([first, second], lot_to_bytes32(lot), 5, b"\0" * 32),
+    lot = f"{scenario.lots[first]}-M"
+    send(scenario.r.functions.mergeBatches([first, second], lot_to_bytes32(scenario.lots[first]),
+                                           lot_to_bytes32(lot), 5, Z32),
          scenario.addr(1))  # fmt: skip
     merged = batch_id(scenario.gtin, lot)
     report = verify(scenario.chain, setup[0], merged)
@@ -454,70 +670,73 @@ def test_merge_lineage_and_conservation_on_chain(
     assert report.lineage.origin == "merge" and report.lineage.quantity == 75
     assert {p.batch_id for p in report.lineage.parents} == {first, second}
     assert report.stats.batches == 3
+    assert report.owner == scenario.addr(1)
     print(f"merge lineage of 3 batches: {report.stats}")
 
 
-@pytest.mark.anvil
-def test_agreement_that_paid_for_the_batch_is_reported(
-    scenario: Scenario, setup: tuple[Deployment, Contract], tmp_path: Path
-) -> None:
-    deployment = setup[0]
-    agreements = scenario.chain.w3.eth.contract(
+def _agreements(scenario: Scenario, deployment: Deployment) -> Contract:
+    return scenario.chain.w3.eth.contract(
         address=Web3.to_checksum_address(deployment.agreements),
         abi=load_artifact("SupplyAgreements").abi,
     )
-    contract_text = tmp_path / "contract.txt"
-    contract_text.write_bytes(b"supply 100 KGM")
-    buyer, supplier = scenario.addr(4), scenario.addr(1)
-    terms = (
-        buyer, supplier, scenario.addr(6), "0x" + "00" * 20, scenario.gtin, 100,
-        uom_to_bytes("KGM"), 10**18, scenario.now() + 86_400, 3_600, 100, 1_000, 86_400, [],
-        bytes.fromhex(hash_file(contract_text)[2:]), 7,
-    )  # fmt: skip
-    send(agreements.functions.propose(terms), buyer)
-    agreement_id = agreements.functions.agreementCount().call()
-    send(agreements.functions.accept(agreement_id, terms), supplier)
-    tx = agreements.functions.fund(agreement_id, terms).transact({"from": buyer, "value": 10**18})
-    scenario.chain.w3.eth.wait_for_transaction_receipt(tx)
-    batch = scenario.create(100)
-    scenario.handoff(batch, 1, 4)
-    send(agreements.functions.claimDelivery(agreement_id, terms, batch, []), scenario.addr(7))
-    report = verify(scenario.chain, deployment, batch, docs=[contract_text])
-    assert report.verdict is Verdict.VERIFIED, report.reasons
-    assert report.agreement is not None and report.agreement.agreement_id == agreement_id
-    assert report.agreement.supplier_amount == 10**18 and report.agreement.buyer == buyer
-    assert "DeliveryClaimed" in [t.event for t in report.timeline]
 
 
-def _settle_delivery(scenario: Scenario, deployment: Deployment, batch: str) -> int:
-    """Agreement buyer 4 / supplier 1 over `batch`, funded and settled by the carrier (7)."""
-    agreements = scenario.chain.w3.eth.contract(
-        address=Web3.to_checksum_address(deployment.agreements),
-        abi=load_artifact("SupplyAgreements").abi,
-    )
+def _deliver(
+    scenario: Scenario, deployment: Deployment, batch: str, document: bytes = Z32,
+    late: int = 0,
+) -> int:  # fmt: skip
+    """Agreement buyer 4 / supplier 1 over `batch`: proposed, accepted, funded, tendered
+    straight to the buyer (`late` seconds after the deadline), accepted (settled)."""
+    agreements = _agreements(scenario, deployment)
     buyer, supplier = scenario.addr(4), scenario.addr(1)
     terms = (
-        buyer, supplier, scenario.addr(6), "0x" + "00" * 20, scenario.gtin, 100,
-        uom_to_bytes("KGM"), 10**18, scenario.now() + 86_400, 3_600, 100, 1_000, 86_400, [],
-        b"\0" * 32, 7,
+        buyer, supplier, scenario.addr(6), "0x" + "00" * 20, "0x" + "00" * 20, scenario.gtin,
+        100, uom_to_bytes("KGM"), 0, 10**18, scenario.now() + 3_600, 10 * 86_400, 86_400, 86_400,
+        100, 1_000, [], document, 7,
     )  # fmt: skip
     send(agreements.functions.propose(terms), buyer)
     agreement_id = int(agreements.functions.agreementCount().call())
     send(agreements.functions.accept(agreement_id, terms), supplier)
-    tx = agreements.functions.fund(agreement_id, terms).transact({"from": buyer, "value": 10**18})
-    scenario.chain.w3.eth.wait_for_transaction_receipt(tx)
-    scenario.handoff(batch, 1, 4)
-    send(agreements.functions.claimDelivery(agreement_id, terms, batch, []), scenario.addr(7))
+    send(agreements.functions.fund(agreement_id, terms), buyer, value=10**18)
+    if late:
+        scenario.chain.advance_time(3_600 + late)
+    send(agreements.functions.tender(agreement_id, terms, batch, (0, 1, 1, Z32), []), supplier)
+    send(agreements.functions.acceptDelivery(agreement_id, terms, batch, Z32), buyer)
     return agreement_id
 
 
 @pytest.mark.anvil
-def test_agreement_that_paid_for_an_ancestor_is_reported_per_batch(
+def test_agreement_that_took_the_batch_is_reported(
+    scenario: Scenario, setup: tuple[Deployment, Contract], tmp_path: Path
+) -> None:
+    deployment = setup[0]
+    contract_text = tmp_path / "contract.txt"
+    contract_text.write_bytes(b"supply 100 KGM")
+    batch = scenario.create(100)
+    agreement_id = _deliver(
+        scenario, deployment, batch, bytes.fromhex(hash_file(contract_text)[2:]), late=2 * 86_400
+    )
+    report = verify(scenario.chain, deployment, batch, docs=[contract_text])
+    assert report.verdict is Verdict.VERIFIED, report.reasons
+    assert report.agreement is not None and report.agreement.agreement_id == agreement_id
+    assert report.agreement.days_late == 2 and report.agreement.status == "settled"
+    assert (
+        report.agreement.supplier_amount == 98 * 10** 16
+        and report.agreement.buyer == scenario.addr(4)
+    )
+    assert report.agreement.penalty == 2 * 10**16
+    events = [t.event for t in report.timeline]
+    assert events.count("HandoffInitiated") == events.count("HandoffAccepted") == 1
+    assert report.titles[-1].via == "delivery" and report.owner == scenario.addr(4)
+
+
+@pytest.mark.anvil
+def test_agreement_that_took_an_ancestor_is_reported_per_batch(
     scenario: Scenario, setup: tuple[Deployment, Contract]
 ) -> None:
     deployment = setup[0]
     parent = scenario.create(100)
-    agreement_id = _settle_delivery(scenario, deployment, parent)
+    agreement_id = _deliver(scenario, deployment, parent)
     child, _other = scenario.split(parent, [60, 40], by=4)
     report = verify(scenario.chain, deployment, child)
     assert report.verdict is Verdict.VERIFIED, report.reasons
@@ -526,6 +745,7 @@ def test_agreement_that_paid_for_an_ancestor_is_reported_per_batch(
     assert paid.batch_id == parent and paid.agreement_id == agreement_id
     assert paid.supplier == scenario.addr(1) and paid.supplier_amount == 10**18
     assert report.to_dict()["agreements"][0]["batch_id"] == parent
+    assert report.owner == scenario.addr(4)  # title passed with the delivery, kept by the split
 
 
 @pytest.mark.anvil
@@ -534,7 +754,7 @@ def test_agreement_lookup_calls_do_not_grow_with_the_number_of_events(
 ) -> None:
     deployment = setup[0]
     parent = scenario.create(100)
-    _settle_delivery(scenario, deployment, parent)
+    _deliver(scenario, deployment, parent)
     child, _other = scenario.split(parent, [60, 40], by=4)
     counts = []
     for handoffs in (2, 40):

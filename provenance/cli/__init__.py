@@ -54,8 +54,10 @@ def cli(
     """Supply-chain provenance on EVM chains: custody registry, escrowed supplier agreements,
     and verification anyone can run.
 
-    Operators deploy the contracts and register participants; suppliers create batches, hand
-    them off, attest and settle agreements; customers verify a product without any key.
+    Operators deploy the contracts, register participants and assign GS1 company prefixes;
+    suppliers create batches, hand them off and tender deliveries under escrowed agreements,
+    which the buyer's acceptance settles; certifiers attest; customers verify a product without
+    any key.
 
     Exit codes: 0 success, 1 error (one line; --debug for the traceback), 2 usage error.
     `provenance verify` documents its own codes.

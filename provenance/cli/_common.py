@@ -484,6 +484,41 @@ def parse_time(value: str | None, what: str, *, default: int | None = None) -> i
     return int(parsed.timestamp())
 
 
+def parse_duration(value: str, what: str) -> int:
+    """A duration in seconds: `3600`, `90s`, `15m`, `12h`, `2d` or `1w`."""
+    import re
+
+    from provenance.exceptions import InvalidInput
+
+    match = re.fullmatch(r"\s*(\d+)\s*([smhdw]?)\s*", value.lower())
+    if not match:
+        raise InvalidInput(
+            f"invalid {what} {value!r}: use seconds or a number with s, m, h, d or w (e.g. 2d)"
+        )
+    unit = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}[match.group(2)]
+    return int(match.group(1)) * unit
+
+
+def parse_bps(value: str, what: str) -> int:
+    """Basis points: `150` (bps), `150bps` or `1.5%`; at most 10,000 (100 %)."""
+    import re
+    from decimal import Decimal
+
+    from provenance.exceptions import InvalidInput
+
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(%|bps)?\s*", value.lower())
+    if not match:
+        raise InvalidInput(
+            f"invalid {what} {value!r}: use basis points (150) or a percentage (1.5%)"
+        )
+    number = Decimal(match.group(1)) * (100 if match.group(2) == "%" else 1)
+    if number != number.to_integral_value() or number > 10_000:
+        raise InvalidInput(
+            f"invalid {what} {value!r}: a whole number of basis points, at most 10000 (100%)"
+        )
+    return int(number)
+
+
 def parse_subject(value: str) -> str:
     """An attestation subject: a batch (id or Digital Link) or a participant address."""
     from provenance.types import address_subject

@@ -95,12 +95,24 @@ def add(
 @click.option("--claim", required=True, help="The claim that was attested.")
 @doc_options
 @click.option("--reason", required=True, help="Why it is revoked (text or 0x hash).")
+@click.option(
+    "--issuer",
+    metavar="ADDRESS",
+    help="The address that issued it (default: you; give your old key after a key migration).",
+)
 @write_command
 @pass_env
 def revoke(
-    env: Env, subject: str, claim: str, doc: Path | None, doc_hash: str | None, reason: str
+    env: Env,
+    subject: str,
+    claim: str,
+    doc: Path | None,
+    doc_hash: str | None,
+    reason: str,
+    issuer: str | None,
 ) -> None:
-    """Revoke your attestation of CLAIM about SUBJECT (same evidence as when issued).
+    """Revoke your attestation of CLAIM about SUBJECT from now on (same evidence as when
+    issued). Only the certifier that issued it, while active, may revoke it.
 
     \b
     Example:
@@ -111,7 +123,11 @@ def revoke(
 
     subj = parse_subject(subject)
     result = env.registry(write=True).revoke_attestation(
-        subj, text_to_bytes32(claim), document_hash(doc, doc_hash), text_to_bytes32(reason)
+        subj,
+        text_to_bytes32(claim),
+        document_hash(doc, doc_hash),
+        text_to_bytes32(reason),
+        issuer=issuer,
     )
     show_tx(result, f"revoked {claim}")
 

@@ -1,8 +1,10 @@
-"""Supplier commands for batches: `batch create|show|split|merge|transform|recall`."""
+"""Supplier commands for batches: `batch create|create-many|show|split|merge|transform|recall|
+lift-recall`."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -33,6 +35,8 @@ def batch() -> None:
     """Create batches (GTIN + lot) and change them: split, merge, transform, recall.
 
     A batch id is keccak256(abi.encode(gtin, lot)); commands also take its GS1 Digital Link.
+    Only the holder of a GTIN's company prefix creates batches of it; the lots a split or merge
+    creates extend the parent's lot (FARM-001 → FARM-001-A).
 
     \b
     Example:
@@ -66,7 +70,8 @@ def create(
     doc_hash: str | None,
     as_json: bool,
 ) -> None:
-    """Create a batch; the caller (an active producer) becomes creator, owner and custodian.
+    """Create a batch; the caller (an active producer holding the GTIN's company prefix) becomes
+    its origin (recall right), owner and custodian.
 
     \b
     Example:
@@ -98,7 +103,8 @@ def create(
 @json_option
 @pass_env
 def show(env: Env, batch_ref: str, as_json: bool) -> None:
-    """Show a batch's current state: custodian, owner, pending handoff, quantity, recall.
+    """Show a batch's current state: lot, custodian, owner, origin, pending handoff or tender,
+    the agreement it is bound to, quantity, recall of it or an ancestor.
 
     BATCH is a batch id or a GS1 Digital Link. For the whole history use `provenance verify`.
 
@@ -115,19 +121,26 @@ def show(env: Env, batch_ref: str, as_json: bool) -> None:
     if not info.exists:
         raise NotFoundError(f"unknown batch {bid}: create it first with `provenance batch create`")
     parents = registry.parents_of(bid)
-    data = {**json_object(info), "parents": list(parents)}
+    lot = registry.lot_of(bid)
+    agreement = env.agreements().agreement_of_batch(bid) if info.bound else None
+    data = {**json_object(info), "lot": lot, "parents": list(parents), "agreement": agreement}
     if as_json:
         print_json(data)
         return
+    flags = [f for f, on in (("RECALLED", info.recalled),
+                             ("ANCESTOR RECALLED", info.lineage_recalled)) if on]  # fmt: skip
     console.print(f"batch      {bid}")
-    console.print(f"GTIN       {info.gtin}")
+    console.print(f"GTIN/lot   {info.gtin} / {lot}")
     console.print(f"quantity   {info.quantity} {info.uom}")
-    console.print(f"state      {info.state.name}{'  RECALLED' if info.recalled else ''}")
+    console.print(f"state      {info.state.name}{''.join('  ' + f for f in flags)}")
     console.print(f"custodian  {info.custodian}")
     console.print(f"owner      {info.owner}")
-    console.print(f"creator    {info.creator}")
+    console.print(f"origin     {info.origin} (holds the recall right)")
+    if info.bound:
+        console.print(f"bound      delivery to buyer {info.bound_to} under agreement {agreement}")
     if info.pending_to:
-        kind = " (with ownership)" if info.pending_ownership else ""
+        kind = " (the tender)" if info.tender_leg else ""
+        kind += " (with ownership)" if info.pending_ownership else ""
         console.print(f"pending    handoff to {info.pending_to}{kind}")
     for parent in parents:
         console.print(f"parent     {parent}")
@@ -173,7 +186,8 @@ def split(
     doc_hash: str | None,
     as_json: bool,
 ) -> None:
-    """Split BATCH into child batches (same GTIN); you must be its custodian.
+    """Split BATCH into child batches (same GTIN); you must be its custodian. Each child's lot
+    extends BATCH's lot (looked up from the chain's events).
 
     \b
     Example:
@@ -224,11 +238,12 @@ def merge(
     doc_hash: str | None,
     as_json: bool,
 ) -> None:
-    """Merge batches of the same GTIN, unit and owner into one new batch with --lot.
+    """Merge batches of the same GTIN, unit, owner and origin into one new batch whose --lot
+    extends the first batch's lot.
 
     \b
     Example:
-        provenance batch merge 0x5f… 0x7a… --lot MIX-7 --account processor
+        provenance batch merge 0x5f… 0x7a… --lot FARM-001-M --account processor
     """
     from provenance.exceptions import InvalidInput
     from provenance.types import validate_lot
@@ -291,7 +306,8 @@ def transform(
 ) -> None:
     """Consume INPUT batches whole and create product batches (new GTINs allowed).
 
-    You must be custodian of every input and an active processor (or producer).
+    You must be custodian of every input, an active processor (or producer), and hold the
+    company prefix of every output GTIN; you become the products' origin (recall right).
 
     \b
     Example:
@@ -316,21 +332,122 @@ def transform(
 @batch.command()
 @click.argument("batch_ref", metavar="BATCH")
 @click.option("--reason", required=True, help="Why (short text or 0x hash); shown to customers.")
+@doc_options
 @write_command
 @pass_env
-def recall(env: Env, batch_ref: str, reason: str) -> None:
-    """Recall BATCH (its creator or the operator). Everything made from it is flagged as affected
-    when verified.
+def recall(env: Env, batch_ref: str, reason: str, doc: Path | None, doc_hash: str | None) -> None:
+    """Recall BATCH: it and everything made from it (splits, merges, transformations) are frozen
+    and fail verification. Its origin (the producer, or the transformer of a product) while
+    active, or the operator, may recall.
 
     \b
     Example:
-        provenance batch recall 0x5f… --reason "listeria found" --account farm
+        provenance batch recall 0x5f… --reason "listeria found" --doc recall-notice.pdf \\
+            --account farm
     """
-    from provenance.types import text_to_bytes32
-
     bid = parse_batch_ref(batch_ref)
-    result = env.registry(write=True).recall_batch(bid, text_to_bytes32(reason))
+    result = env.registry(write=True).recall_batch(bid, reason, document_hash(doc, doc_hash))
     show_tx(result, f"recalled {bid}")
+
+
+@batch.command("lift-recall")
+@click.argument("batch_ref", metavar="BATCH")
+@click.option("--reason", required=True, help="Why the recall was a mistake (text or 0x hash).")
+@doc_options
+@write_command
+@pass_env
+def lift_recall(
+    env: Env, batch_ref: str, reason: str, doc: Path | None, doc_hash: str | None
+) -> None:
+    """Lift a mistaken recall of BATCH (operator only): it and its descendants move again;
+    verification reports the lifted recall.
+
+    \b
+    Example:
+        provenance batch lift-recall 0x5f… --reason "false positive" --doc lab-report.pdf \\
+            --account dev:0
+    """
+    bid = parse_batch_ref(batch_ref)
+    result = env.registry(write=True).lift_recall(bid, reason, document_hash(doc, doc_hash))
+    show_tx(result, f"lifted the recall of {bid}")
+
+
+def _read_batches(path: Path, default_uom: str) -> list[Any]:
+    """NewBatch records from a CSV (header gtin,lot,quantity[,uom][,document]) or a JSON list
+    of objects with the same keys."""
+    import csv
+    import json
+
+    from provenance.exceptions import InvalidInput
+    from provenance.types import ZERO32, NewBatch
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if path.suffix.lower() == ".json":
+        try:
+            rows = json.loads(text)
+        except ValueError as exc:
+            raise InvalidInput(f"{path} is not valid JSON: {exc}") from exc
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise InvalidInput(f"{path}: expected a JSON list of objects (gtin, lot, quantity)")
+    else:
+        rows = list(csv.DictReader(text.splitlines()))
+    batches = []
+    for number, row in enumerate(rows, start=1):
+        missing = [key for key in ("gtin", "lot", "quantity") if not str(row.get(key) or "")]
+        if missing:
+            raise InvalidInput(f"{path}, entry {number}: missing {', '.join(missing)}")
+        try:
+            batches.append(
+                NewBatch(
+                    gtin=str(row["gtin"]).strip(),
+                    lot=str(row["lot"]).strip(),
+                    quantity=positive_int(str(row["quantity"]).strip(), "quantity"),
+                    uom=str(row.get("uom") or default_uom).strip(),
+                    document=str(row.get("document") or ZERO32).strip(),
+                )
+            )
+        except InvalidInput as exc:
+            raise InvalidInput(f"{path}, entry {number}: {exc}") from exc
+    if not batches:
+        raise InvalidInput(f"{path} lists no batches")
+    return batches
+
+
+@batch.command("create-many")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--uom", default="KGM", show_default=True, help="Unit when a row gives none.")
+@json_option
+@write_command
+@pass_env
+def create_many(env: Env, file: Path, uom: str, as_json: bool) -> None:
+    """Create every batch listed in FILE in one transaction: a CSV with the header
+    gtin,lot,quantity[,uom][,document] (document = 0x hash) or a JSON list of such objects.
+
+    \b
+    Example:
+        provenance batch create-many harvest.csv --account farm
+    """
+    from provenance.types import digital_link
+
+    batches = _read_batches(file, uom)
+    ids, result = env.registry(write=True).create_batches(batches)
+    if as_json:
+        print_json(
+            {
+                "batches": [
+                    {"batchId": bid, "digitalLink": digital_link(b.gtin, b.lot)}
+                    for b, bid in zip(batches, ids, strict=True)
+                ],
+                "tx": result,
+            }
+        )
+        return
+    show_tx(result, f"created {len(ids)} batches")
+    for b, bid in zip(batches, ids, strict=True):
+        console.print(f"  {b.gtin}/{b.lot}: {b.quantity} {b.uom} → {bid}")
 
 
 COMMANDS = [batch]

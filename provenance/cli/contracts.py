@@ -43,30 +43,43 @@ def compile(env: Env, as_json: bool) -> None:
 
 @click.command(short_help="Deploy the contracts and record where they are.")
 @click.option("--force", is_flag=True, help="Deploy a new set even if one is already recorded.")
+@click.option(
+    "--admin-delay",
+    default="2d",
+    show_default=True,
+    metavar="DURATION",
+    help="Wait between the two steps of an operator hand-over (seconds, or 12h, 2d…).",
+)
 @json_option
 @write_command
 @pass_env
-def deploy(env: Env, force: bool, as_json: bool) -> None:
-    """Deploy ProvenanceRegistry and SupplyAgreements and record where they are.
+def deploy(env: Env, force: bool, admin_delay: str, as_json: bool) -> None:
+    """Deploy the contracts and record where they are: the Membership and Derivations libraries,
+    then ProvenanceRegistry linked against them, whose constructor creates SupplyAgreements (the
+    settlement contract, fixed for good: no role to grant, none an operator could revoke).
 
-    The deployer (--account) becomes the registry's operator (admin). The record is written to
-    <data dir>/deployments/<chainId>.json so later commands need no addresses. Refuses to replace
-    a live deployment unless --force.
+    The deployer (--account) becomes the registry's operator; handing that role over takes two
+    steps --admin-delay apart. The record is written to <data dir>/deployments/<chainId>.json so
+    later commands need no addresses. Refuses to replace a live deployment, or a record of the
+    contracts before version 2, unless --force.
 
     \b
     Example:
         provenance node start
         provenance deploy --account dev:0
-        provenance deploy --account dev:0 --force
+        provenance deploy --account dev:0 --admin-delay 7d --force
     """
+    from provenance.cli._common import parse_duration
     from provenance.deploy import deploy as deploy_contracts
 
+    delay = parse_duration(admin_delay, "--admin-delay")
     env.note_embedded_write()
     chain = env.chain()
     account = env.signer()
     deployment = deploy_contracts(
         chain,
         account,
+        admin_delay=delay,
         force=force,
         progress=None if as_json else (lambda message: console.print(f"  {message}")),
     )
@@ -76,7 +89,9 @@ def deploy(env: Env, force: bool, as_json: bool) -> None:
     console.print(f"deployed on chain id {deployment.chain_id} ({chain.rpc})")
     console.print(f"  ProvenanceRegistry  {deployment.registry}")
     console.print(f"  SupplyAgreements    {deployment.agreements}")
-    console.print(f"  operator            {deployment.deployer}")
+    for name, address in deployment.libraries.items():
+        console.print(f"  {name:<19} {address} (library)")
+    console.print(f"  operator            {deployment.deployer} (hand-over delay {delay} s)")
 
 
 COMMANDS = [compile, deploy]

@@ -41,10 +41,13 @@ def _show_step(step: Any) -> None:
 )
 @pass_env
 def demo(env: Env, as_json: bool, save: bool | None) -> None:
-    """Play the full scenario: deploy, register farm, carrier, processor, retailer and
-    certifier; create, attest, contract with escrow, hand off (one co-signed offline), settle
-    with a late penalty, make jam, split, ship, recall a sibling lot, and verify the retailer's
-    jar as a customer would.
+    """Play the full farm-to-shelf scenario: deploy; register farm, carrier, processor,
+    retailer and certifier; assign the farm's and the processor's GS1 company prefixes; harvest,
+    attest ORGANIC, agree with escrow (signed offline by the farm), tender late to the carrier
+    the terms name (the penalty is fixed at the tender), carry the last leg, accept the delivery
+    (the agreement settles in that transaction), make jam under the processor's prefix, split it
+    into lots A and B, sell lot A, recall lot B, and verify lot A, lot B, the farm's batch and an
+    unrelated batch as a customer would.
 
     Runs on the embedded chain unless --rpc is given (e.g. an Anvil node; the demo deploys a
     fresh set of contracts there). Exits 0 when the story ran, whatever the verdict.
@@ -54,8 +57,10 @@ def demo(env: Env, as_json: bool, save: bool | None) -> None:
         provenance demo
         provenance --rpc http://127.0.0.1:8545 demo
     """
+    from rich.markup import escape
+
     from provenance.chain import EMBEDDED, connect
-    from provenance.cli.verify import render
+    from provenance.cli.verify import VERDICT_STYLE, render
     from provenance.demo import run
 
     rpc = env.rpc or EMBEDDED  # the demo never silently uses a running node's saved state
@@ -73,19 +78,32 @@ def demo(env: Env, as_json: bool, save: bool | None) -> None:
                 "cast": result.cast,
                 "product": result.product,
                 "recalled": result.recalled,
+                "rawBatch": result.raw_batch,
+                "unrelated": result.unrelated,
                 "agreement": result.agreement_id,
+                "daysLate": result.days_late,
                 "supplierAmount": result.supplier_amount,
                 "penalty": result.penalty,
+                "buyerRefund": result.buyer_refund,
                 "totalGas": result.total_gas,
+                "verdicts": {label: v.value for label, v in result.verdicts.items()},
                 "report": result.report.to_dict(),
+                "reports": {label: r.to_dict() for label, r in result.reports.items()},
             }
         )
         return
     console.print(
-        f"\nfarm paid {format_eth(result.supplier_amount)}, late penalty "
-        f"{format_eth(result.penalty)} back to the processor; total gas {result.total_gas:,}"
+        f"\nfarm paid {format_eth(result.supplier_amount)} ({result.days_late} day late at the "
+        f"tender: penalty {format_eth(result.penalty)}), processor refunded "
+        f"{format_eth(result.buyer_refund)}; total gas {result.total_gas:,}"
     )
-    console.print("\n[bold]What the customer sees[/] (`provenance verify`):\n")
+    console.print("\n[bold]Who recalled what[/]: the processor, origin of the jam, recalled lot B")
+    console.print("\n[bold]Verdicts[/] (`provenance verify`):")
+    for label, report in result.reports.items():
+        style = VERDICT_STYLE[report.verdict.value]
+        first = next((r.message for r in report.reasons if r.severity != "info"), "")
+        console.print(f"  {label:15} [{style}]{report.verdict.value:8}[/] {escape(first)}")
+    console.print("\n[bold]What the customer sees[/] for lot A (`provenance verify`):\n")
     render(result.report)
 
 

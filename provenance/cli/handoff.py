@@ -1,5 +1,10 @@
 """Supplier commands for custody changes: `handoff send|accept|reject|cancel` (two transactions)
-and `handoff sign` + `handoff relay` (EIP-712 consent signed offline, recorded in one)."""
+and `handoff sign` + `handoff relay` (EIP-712 consent signed offline, recorded in one).
+
+A delivery under an agreement is a handoff too: `handoff send --agreement N` is the supplier's
+tender (bound to agreement N, to the tender point its terms name), and the buyer's `handoff
+accept` of its bound delivery accepts it through the agreements contract, which settles the
+agreement in the same transaction; `handoff reject` by the buyer rejects the delivery."""
 
 from __future__ import annotations
 
@@ -36,13 +41,16 @@ from provenance.cli._common import (
 )
 def handoff() -> None:
     """Hand batches from custodian to recipient: send then accept (two transactions), or sign
-    offline and relay both consents in one transaction.
+    offline and relay both consents in one transaction. A supplier tenders a delivery with
+    `send --agreement N`; the buyer's `accept` of it settles the agreement.
 
     \b
     Example:
         provenance handoff send 0x5f… --to 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC \\
             --biz-step shipping --account farm
         provenance handoff accept 0x5f… --account carrier
+        provenance handoff send 0x5f… --agreement 1 --account farm
+        provenance handoff accept 0x5f… --account processor
     """
 
 
@@ -108,14 +116,22 @@ def _build(
 
 @handoff.command()
 @click.argument("batch_refs", metavar="BATCH...", nargs=-1, required=True)
-@click.option("--to", required=True, metavar="ADDRESS", help="The recipient.")
+@click.option("--to", metavar="ADDRESS", help="The recipient (not with --agreement).")
+@click.option(
+    "--agreement",
+    "agreement_id",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Tender BATCH under agreement N: bound to it, to the tender point its terms name.",
+)
 @handoff_options
 @write_command
 @pass_env
 def send(
     env: Env,
     batch_refs: tuple[str, ...],
-    to: str,
+    to: str | None,
+    agreement_id: int | None,
     location: str | None,
     biz_step: str,
     disposition: str,
@@ -126,12 +142,31 @@ def send(
     """Offer BATCH (you are its custodian) to a recipient, who then accepts or rejects it.
     Several batches go in one transaction.
 
+    With --agreement N you (its supplier, BATCH's owner) tender BATCH: it is bound to agreement
+    N and handed to the tender point (the buyer, or the carrier the terms name); lateness counts
+    from now. The terms come from the agreement's events and the proof of each required claim
+    from the attestations on BATCH or its ancestors. A bound batch moves on only to carriers or
+    the buyer; the buyer's `handoff accept` settles the agreement.
+
     \b
     Example:
         provenance handoff send 0x5f… --to 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC \\
             --location 0614141000012 --doc bill-of-lading.pdf --account farm
+        provenance handoff send 0x5f… --agreement 1 --doc despatch-advice.pdf --account farm
     """
+    from provenance.exceptions import InvalidInput
+
     ids = [parse_batch_ref(r) for r in batch_refs]
+    if agreement_id is not None:
+        if to is not None or transfer_ownership or len(ids) != 1:
+            raise InvalidInput(
+                "--agreement tenders one batch to the tender point its terms name: give no "
+                "--to and no --transfer-ownership (title passes when the buyer accepts)"
+            )
+        _tender(env, ids[0], agreement_id, location, biz_step, disposition, doc, doc_hash)
+        return
+    if to is None:
+        raise InvalidInput("give --to ADDRESS (or --agreement N to tender a delivery)")
     registry = env.registry(write=True)
     sender = env.signer().address
     first = _build(
@@ -152,72 +187,130 @@ def send(
     show_tx(result, f"offered {len(ids)} batch(es) to {first.to}")
 
 
-def _batch_verb(name: str, method: str, many: str | None, doc: str) -> click.Command:
-    @click.command(name, help=doc)
-    @click.argument("batch_refs", metavar="BATCH...", nargs=-1, required=True)
-    @write_command
-    @pass_env
-    def command(env: Env, batch_refs: tuple[str, ...]) -> None:
-        ids = [parse_batch_ref(r) for r in batch_refs]
-        registry = env.registry(write=True)
-        if len(ids) > 1 and many:
-            result = getattr(registry, many)(ids)
-            show_tx(result, f"{name}ed {len(ids)} handoffs")
-            return
-        for bid in ids:
-            show_tx(getattr(registry, method)(bid), f"{name} {bid}")
+def _tender(
+    env: Env,
+    batch: str,
+    agreement_id: int,
+    location: str | None,
+    biz_step: str,
+    disposition: str,
+    doc: Path | None,
+    doc_hash: str | None,
+) -> None:
+    from provenance.types import Leg, biz_step_code, disposition_code, validate_gln
 
-    return command
+    leg = Leg(
+        location=validate_gln(location),
+        biz_step=biz_step_code(biz_step),
+        disposition=disposition_code(disposition),
+        document=document_hash(doc, doc_hash),
+    )
+    agreements = env.agreements(write=True)
+    terms = agreements.terms_of(agreement_id)
+    proofs = env.registry().claim_proofs(batch, terms.required_claims)
+    result = agreements.tender(agreement_id, batch, leg=leg, proofs=proofs, terms=terms)
+    show_tx(result, f"tendered {batch} under agreement {agreement_id} to {terms.tender_point}")
 
 
-handoff.add_command(
-    _batch_verb(
-        "accept",
-        "accept_handoff",
-        "accept_handoffs",
-        """Accept the
-    handoff of BATCH offered to you: you become custodian (and owner if ownership transfers).
+def _bound_agreement(env: Env, batch: str, me: str) -> int | None:
+    """The agreement whose bound delivery `batch` is, when `me` is its buyer (else None)."""
+    from provenance.exceptions import ChainError
+
+    try:
+        info = env.registry().get_batch(batch)
+    except ChainError:  # offline: a plain registry call is queued instead
+        return None
+    if info.bound_to != me:
+        return None
+    return env.agreements().agreement_of_batch(batch)
+
+
+@handoff.command()
+@click.argument("batch_refs", metavar="BATCH...", nargs=-1, required=True)
+@doc_options
+@write_command
+@pass_env
+def accept(env: Env, batch_refs: tuple[str, ...], doc: Path | None, doc_hash: str | None) -> None:
+    """Accept the handoff of BATCH offered to you: you become custodian (and owner if ownership
+    transfers). For a delivery bound to an agreement whose buyer you are, this accepts the
+    delivery: custody and title pass and the agreement settles in the same transaction.
 
     \b
     Example:
-        provenance handoff accept 0x5f… 0x7a… --account carrier
-    """,
-    )
-)
-handoff.add_command(
-    _batch_verb(
-        "cancel",
-        "cancel_handoff",
-        None,
-        """Withdraw a handoff you
-    offered, before the recipient accepts it.
+        provenance handoff accept 0x5f… 0x7a… --doc receiving-advice.pdf --account carrier
+    """
+    ids = [parse_batch_ref(r) for r in batch_refs]
+    document = document_hash(doc, doc_hash)
+    registry = env.registry(write=True)
+    me = env.signer().address
+    plain: list[str] = []
+    for bid in ids:
+        agreement_id = _bound_agreement(env, bid, me)
+        if agreement_id is None:
+            plain.append(bid)
+            continue
+        result = env.agreements(write=True).accept_delivery(agreement_id, bid, document)
+        show_tx(result, f"accepted the delivery {bid}: agreement {agreement_id} settled")
+    if len(plain) > 1:
+        show_tx(registry.accept_handoffs(plain, document), f"accepted {len(plain)} handoffs")
+    elif plain:
+        show_tx(registry.accept_handoff(plain[0], document), f"accept {plain[0]}")
+
+
+@handoff.command()
+@click.argument("batch_ref", metavar="BATCH")
+@doc_options
+@write_command
+@pass_env
+def cancel(env: Env, batch_ref: str, doc: Path | None, doc_hash: str | None) -> None:
+    """Withdraw a handoff you offered, before the recipient accepts it. For your tender of a
+    delivery (as the agreement's supplier) this withdraws the tender.
 
     \b
     Example:
         provenance handoff cancel 0x5f… --account farm
-    """,
-    )
-)
+    """
+    from provenance.exceptions import ChainError
+
+    bid = parse_batch_ref(batch_ref)
+    registry = env.registry(write=True)
+    try:
+        info = registry.get_batch(bid)
+    except ChainError:  # offline: queue the plain cancellation
+        info = None
+    if info is not None and info.tender_leg and info.owner == env.signer().address:
+        agreement_id = env.agreements().agreement_of_batch(bid)
+        if agreement_id is not None:
+            result = env.agreements(write=True).withdraw_tender(agreement_id, bid)
+            show_tx(result, f"withdrew the tender of {bid} under agreement {agreement_id}")
+            return
+    show_tx(registry.cancel_handoff(bid, document_hash(doc, doc_hash)), f"cancel {bid}")
 
 
 @handoff.command()
 @click.argument("batch_ref", metavar="BATCH")
 @click.option("--reason", default="", help="Why (text or 0x hash).")
+@doc_options
 @write_command
 @pass_env
-def reject(env: Env, batch_ref: str, reason: str) -> None:
-    """Refuse a handoff offered to you; custody stays with the sender.
+def reject(env: Env, batch_ref: str, reason: str, doc: Path | None, doc_hash: str | None) -> None:
+    """Refuse a handoff offered to you; custody stays with the sender. As the buyer of a
+    delivery bound to an agreement, this rejects the delivery: the goods stay the supplier's and
+    a dispute opens (its default refunds you; the supplier may tender again in time).
 
     \b
     Example:
         provenance handoff reject 0x5f… --reason "damaged pallet" --account carrier
     """
-    from provenance.types import text_to_bytes32
-
     bid = parse_batch_ref(batch_ref)
-    show_tx(
-        env.registry(write=True).reject_handoff(bid, text_to_bytes32(reason)), f"rejected {bid}"
-    )
+    registry = env.registry(write=True)
+    agreement_id = _bound_agreement(env, bid, env.signer().address)
+    if agreement_id is not None:
+        result = env.agreements(write=True).reject_delivery(agreement_id, bid, reason)
+        show_tx(result, f"rejected the delivery {bid} under agreement {agreement_id}")
+        return
+    result = registry.reject_handoff(bid, reason, document_hash(doc, doc_hash))
+    show_tx(result, f"rejected {bid}")
 
 
 @handoff.command()

@@ -1,5 +1,5 @@
 """Operator commands for registry participants: `participant register|update|suspend|reinstate|
-show|list`."""
+migrate|show|list` and their GS1 company prefixes: `participant prefix assign|revoke|list`."""
 
 from __future__ import annotations
 
@@ -35,12 +35,16 @@ ROLES_HELP = (
     short_help="Register and manage participants (operator).",
 )
 def participant() -> None:
-    """Register and manage the participants of the registry (operator only for changes).
+    """Register and manage the participants of the registry and the GS1 company prefixes they
+    hold (operator only for changes). Only a prefix's holder commissions batches of GTINs under
+    it.
 
     \b
     Example:
         provenance participant register 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 \\
             --roles producer --gln 0614141000012 --account dev:0
+        provenance participant prefix assign 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 \\
+            9506000 --account dev:0
         provenance participant list
     """
 
@@ -110,7 +114,8 @@ def update(env: Env, address: str, roles: str, gln: str | None, metadata: str | 
 @write_command
 @pass_env
 def suspend(env: Env, address: str, reason: str) -> None:
-    """Suspend a participant: it can no longer create, hand off, accept or attest.
+    """Suspend a participant: it can no longer create, hand off, accept, attest, revoke, recall,
+    or receive custody or title by its own act (a tendered delivery's payment is unaffected).
 
     \b
     Example:
@@ -140,6 +145,113 @@ def reinstate(env: Env, address: str) -> None:
     account = validate_address(address, "participant address")
     result = env.registry(write=True).reinstate_participant(account)
     show_tx(result, f"reinstated {account}")
+
+
+@participant.command()
+@click.argument("old", metavar="OLD_ADDRESS")
+@click.argument("new", metavar="NEW_ADDRESS")
+@click.option("--reason", default="", help="Why (short text or 0x hash), e.g. key lost.")
+@write_command
+@pass_env
+def migrate(env: Env, old: str, new: str, reason: str) -> None:
+    """Move a participant to a new key (a lost or compromised key; operator only): its id, roles,
+    status, company prefixes, custody, title and recall rights follow. Agreements name addresses
+    and are unchanged.
+
+    \b
+    Example:
+        provenance participant migrate 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 \\
+            0x976EA74026E726554dB657fA54763abd0C3a0aa9 --reason "key lost" --account dev:0
+    """
+    result = env.registry(write=True).migrate_participant(old, new, reason)
+    show_tx(result, f"migrated {old} to {new}")
+
+
+@participant.group(
+    cls=ProvenanceGroup,
+    context_settings=CONTEXT_SETTINGS,
+    short_help="Assign, revoke and list GS1 company prefixes (operator).",
+)
+def prefix() -> None:
+    """GS1 company prefixes (4-12 digits, matched against the GTIN-13 form of a GTIN): only the
+    holder of a prefix commissions batches of GTINs under it, by creation or as transform outputs.
+    Prefixes never overlap; restricted-circulation and coupon numbers (02, 04, 05, 20-29, 98, 99)
+    are refused; a GTIN-8 is assigned as 00000 + its first 7 digits.
+
+    \b
+    Example:
+        provenance participant prefix assign 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 \\
+            9506000 --account dev:0
+        provenance participant prefix list --json
+    """
+
+
+@prefix.command("assign")
+@click.argument("address")
+@click.argument("company_prefix", metavar="PREFIX")
+@write_command
+@pass_env
+def prefix_assign(env: Env, address: str, company_prefix: str) -> None:
+    """Assign company PREFIX (digits, leading zeros included) to ADDRESS (operator only).
+
+    \b
+    Example:
+        provenance participant prefix assign 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 \\
+            0614141 --account dev:0
+    """
+    from provenance.types import CompanyPrefix, validate_address
+
+    account = validate_address(address, "prefix holder")
+    value = CompanyPrefix.parse(company_prefix)
+    result = env.registry(write=True).assign_prefix(account, value)
+    show_tx(result, f"assigned company prefix {value} to {account}")
+
+
+@prefix.command("revoke")
+@click.argument("company_prefix", metavar="PREFIX")
+@write_command
+@pass_env
+def prefix_revoke(env: Env, company_prefix: str) -> None:
+    """Revoke company PREFIX (operator only); batches already created under it are unaffected.
+
+    \b
+    Example:
+        provenance participant prefix revoke 0614141 --account dev:0
+    """
+    from provenance.types import CompanyPrefix
+
+    value = CompanyPrefix.parse(company_prefix)
+    show_tx(env.registry(write=True).revoke_prefix(value), f"revoked company prefix {value}")
+
+
+@prefix.command("list")
+@click.option("--holder", metavar="ADDRESS", help="Only the prefixes of this participant.")
+@json_option
+@pass_env
+def prefix_list(env: Env, holder: str | None, as_json: bool) -> None:
+    """List the assigned company prefixes and their holders (rebuilt from the registry's
+    events).
+
+    \b
+    Example:
+        provenance participant prefix list --holder 0x70997970C51812dc3A010C7d01b50e0d17dc79C8
+    """
+    rows = [
+        {
+            "prefix": a.prefix.digits,
+            "length": a.prefix.length,
+            "holder": a.holder,
+            "assignedAt": a.assigned_at,
+        }
+        for a in env.registry().list_prefixes(holder)
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    out = table("prefix", "digits", "holder")
+    for row in rows:
+        out.add_row(str(row["prefix"]), str(row["length"]), str(row["holder"]))
+    console.print(out)
 
 
 def _participant_json(p: Participant, chain_id: int) -> dict[str, Any]:
@@ -178,6 +290,7 @@ def show(env: Env, address: str, as_json: bool) -> None:
             "`provenance participant register`"
         )
     data = _participant_json(found, env.chain().chain_id)
+    data["prefixes"] = [a.prefix.digits for a in env.registry().list_prefixes(account)]
     if as_json:
         print_json(data)
         return

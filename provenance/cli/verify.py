@@ -75,10 +75,31 @@ EVENT_LABELS = {
     "BatchSplit": "split off",
     "BatchDerived": "derived",
     "BatchRecalled": "RECALLED",
-    "DeliveryClaimed": "delivery claimed (agreement paid)",
+    "RecallLifted": "recall lifted",
+    "DeliveryReleased": "delivery released",
+    "TitleTransferred": "title transferred",
     "AttestationIssued": "attested",
     "AttestationRevoked": "attestation revoked",
 }
+
+
+def _event_label(entry: Any) -> str:
+    """What a timeline entry says: a tender and a settling acceptance name their agreement."""
+    details = entry.details or {}
+    agreement = details.get("agreement")
+    if entry.event == "HandoffInitiated" and details.get("tender"):
+        late = details.get("daysLate", 0)
+        when = f", {late} day(s) late" if late else ", on time"
+        return f"tendered under agreement #{agreement}{when}"
+    if entry.event == "HandoffAccepted" and agreement is not None:
+        return f"accepted the delivery (agreement #{agreement} settled, title passed)"
+    if entry.event == "HandoffAccepted" and details.get("title"):
+        return "accepted (with title)"
+    if entry.event == "HandoffCancelled" and details.get("released") is not None:
+        return "pending handoff withdrawn with the delivery"
+    if entry.event in ("DeliveryReleased", "TitleTransferred"):
+        return f"{EVENT_LABELS[entry.event]} (agreement #{agreement})"
+    return EVENT_LABELS.get(str(entry.event), str(entry.event))
 
 
 def _text(value: str) -> str:
@@ -151,7 +172,7 @@ def render(report: Any) -> None:
         where = f" at GLN {entry.location:013d}" if entry.location else ""
         console.print(
             f"  {format_time(entry.at)}  [bold]{_short(entry.batch_id, labels)}[/]  "
-            f"{EVENT_LABELS.get(entry.event, entry.event)}  by {_who(entry.actor)}{other}"
+            f"{_event_label(entry)}  by {_who(entry.actor)}{other}"
             f"{where}{f'  ({escape(step)})' if step else ''}"
         )
         for doc in entry.documents:
@@ -181,24 +202,39 @@ def render(report: Any) -> None:
     console.print("\n[bold]Recalls[/] (this batch, ancestors, siblings, descendants)")
     if report.recalls:
         for r in report.recalls:
+            lifted = (
+                f" — lifted by {names.get(r.lifted_by or '', r.lifted_by)} at "
+                f"{format_time(r.lifted_at)}"
+                if r.lifted_at is not None
+                else ""
+            )
+            style = "dim" if r.lifted_at is not None else "bold red"
+            what = r.lot or _short(r.batch_id, labels)
             console.print(
-                f"  [bold red]{r.relation}[/]: {_short(r.batch_id, labels)} recalled by "
+                f"  [{style}]{r.relation}[/]: {what} recalled by "
                 f"{names.get(r.by, r.by)} at {format_time(r.at)}: {escape(_text(r.reason))}"
+                f"{lifted}"
             )
     else:
         console.print("  none: neither this batch nor any ancestor is recalled")
 
-    console.print("\n[bold]Agreements[/] (deliveries of this batch or an ancestor)")
+    console.print("\n[bold]Deliveries[/] (agreements that took this batch or an ancestor)")
     if not report.agreements:
-        console.print("  no agreement paid for a delivery in this history")
+        console.print("  no agreement took a delivery of this batch or an ancestor")
     for a in report.agreements:
-        price = f" of {format_eth(a.price)}" if a.price is not None else ""
+        console.print("  " + _delivery_line(a, labels, names))
+    if report.titles:
+        console.print("\n[bold]Title[/] (who owned it, from the registry's log)")
+        for t in report.titles:
+            via = f"{t.via} (agreement #{t.agreement_id})" if t.agreement_id else t.via
+            console.print(
+                f"  {format_time(t.at)}  {_short(t.batch_id, labels)}: "
+                f"{_who_address(t.from_, names)} → {_who_address(t.to, names)} by {via}"
+            )
+    if report.owner or report.custodian:
         console.print(
-            f"  {_short(a.batch_id, labels)}: paid by agreement #{a.agreement_id}{price} "
-            f"(supplier {_who_address(a.supplier, names)}, late {a.days_late} day(s), penalty "
-            f"{format_eth(a.buyer_amount)} back to buyer {_who_address(a.buyer, names)}; "
-            f"supplier received {format_eth(a.supplier_amount)}), settled "
-            f"{format_time(a.settled_at)}"
+            f"\nnow held by {_who_address(report.custodian, names)}, owned by "
+            f"{_who_address(report.owner, names)}"
         )
     if report.documents:
         console.print("\n[bold]Documents[/]")
@@ -211,6 +247,40 @@ def render(report: Any) -> None:
         f"({s.get_logs_calls} eth_getLogs)[/]"
     )
     console.print(f"[{VERDICT_STYLE[verdict]}]{verdict}[/]")
+
+
+def _delivery_line(a: Any, labels: dict[str, str], names: dict[str, str]) -> str:
+    """One delivery: the agreement, its parties, the tender (and lateness) and its outcome."""
+    price = f" of {format_eth(a.price)}" if a.price is not None else ""
+    via = f" via carrier {_who_address(a.carrier, names)}" if a.carrier else ""
+    late = f"{a.days_late} day(s) late" if a.days_late else "on time"
+    head = (
+        f"{_short(a.batch_id, labels)}: agreement #{a.agreement_id}{price}, supplier "
+        f"{_who_address(a.supplier, names)} → buyer {_who_address(a.buyer, names)}{via}; "
+        f"tendered {format_time(a.tendered_at)} ({late})"
+    )
+    if a.tenders > 1:
+        head += f", {a.tenders} tenders"
+    if a.status == "settled":
+        penalty = f", penalty {format_eth(a.penalty)} to the buyer" if a.penalty else ""
+        return (
+            f"{head}; accepted and settled {format_time(a.settled_at)}: supplier received "
+            f"{format_eth(a.supplier_amount or 0)}{penalty}, buyer got back "
+            f"{format_eth(a.buyer_amount or 0)}"
+        )
+    if a.status == "resolved":
+        how = "by default" if a.resolved_by_default else "by the arbiter"
+        title = ", title passed" if a.delivered else ", goods stayed with the supplier"
+        return (
+            f"{head}; {a.dispute} and resolved {how} {format_time(a.resolved_at)}: supplier "
+            f"{format_eth(a.supplier_amount or 0)}, buyer {format_eth(a.buyer_amount or 0)}"
+            f"{title}"
+        )
+    if a.status in ("rejected", "escalated"):
+        return f"{head}; {a.status.upper()} {format_time(a.disputed_at)}: dispute open"
+    if a.status in ("withdrawn", "refunded"):
+        return f"{head}; withdrawn by the supplier"
+    return f"{head}; awaiting the buyer's acceptance"
 
 
 def keystore_names() -> dict[str, str]:
@@ -256,7 +326,8 @@ def verify(
     as_json: bool,
 ) -> None:
     """Verify a product: verdict with every reason, custody timeline, lineage back to the origin,
-    attestations, recalls and the agreement that paid for it. Read-only: needs no key.
+    attestations, recalls (and lifted ones) over the lineage, the deliveries under agreements
+    (tender, days late, settlement or dispute) and title. Read-only: needs no key.
 
     BATCH is a batch id or a GS1 Digital Link (https://id.gs1.org/01/<gtin>/10/<lot>); or give
     --gtin and --lot.
@@ -264,7 +335,8 @@ def verify(
     \b
     Exit codes:
         0  VERIFIED  the history is complete and consistent
-        1  WARNING   consistent, but something deserves a look (e.g. a sibling was recalled)
+        1  WARNING   consistent, but something deserves a look (a sibling or descendant
+                     recalled, a delivery in dispute, …)
         2  FAILED    broken, contradicted, or recalled (batch or an ancestor)
         3  error     the check could not run (chain unreachable, no deployment, unknown input)
         4  usage     bad command-line usage

@@ -277,9 +277,11 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
     {
         Attestation memory a = _s.attestations[_attestationId(subject, claim, attester, evidence)];
         if (!_isValidAt(a, RegistryCore.now_())) return false;
-        // the attester is still the participant that issued it, active and a certifier
+        // the participant that issued it (under `attester`, or under the key it migrated to) is active
+        // and a certifier
         Participant memory issuer = _s.participants[attester];
-        if (issuer.id != a.issuerId || !issuer.active || issuer.roles & RegistryCore.CERTIFIER == 0) return false;
+        if (issuer.id != a.issuerId) issuer = _s.participants[_s.accounts[a.issuerId]];
+        if (!issuer.active || issuer.roles & RegistryCore.CERTIFIER == 0) return false;
         if (subject == batchId) return true;
         uint32 number = _s.batches[subject].lineageNumber();
         if (number == 0) return false;
@@ -397,7 +399,8 @@ contract ProvenanceRegistry is IProvenanceRegistry, AccessControlDefaultAdminRul
             recalled: w.recalled(),
             lineageRecalled: lineageRecalled,
             tenderLeg: w.tenderLeg(),
-            pendingOwnership: w.pendingOwnership(),
+            // effective, as in HandoffInitiated: the leg of a bound delivery to its buyer passes title
+            pendingOwnership: w.pendingOwnership() || (w.boundTo() != 0 && w.pendingTo() == w.boundTo()),
             gtin: w.gtin(),
             quantity: w.quantity(),
             uom: w.uom(),

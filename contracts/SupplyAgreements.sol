@@ -356,6 +356,7 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
         if (terms.penaltyCapBps > _BPS || terms.toleranceBps > _BPS) {
             revert AgreementsInvalidBps(terms.penaltyCapBps, terms.toleranceBps);
         }
+        _checkEscrowFits(terms);
         if (terms.quantity == 0 || !_withinTolerance(terms, quantity)) {
             revert AgreementsQuantityOutOfTolerance(bytes32(0), terms.quantity, quantity);
         }
@@ -396,9 +397,7 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
         if (terms.price == 0 || terms.quantity == 0 || terms.quantity > type(uint48).max) {
             revert AgreementsInvalidAmounts(terms.price, terms.quantity);
         }
-        // the escrow must fit 256 bits (price + ⌈price × tolerance⌉)
-        uint256 extra = Math.mulDiv(terms.price, terms.toleranceBps, _BPS, Math.Rounding.Ceil);
-        if (extra > type(uint256).max - terms.price) revert AgreementsInvalidAmounts(terms.price, terms.quantity);
+        _checkEscrowFits(terms);
         if (terms.deliveryDeadline <= block.timestamp) {
             revert AgreementsDeadlineInPast(terms.deliveryDeadline, _now());
         }
@@ -414,6 +413,12 @@ contract SupplyAgreements is ISupplyAgreements, ReentrancyGuard, EIP712, Nonces 
             }
         }
         return keccak256(abi.encode(terms));
+    }
+
+    /// @dev The escrow must fit 256 bits (price + ⌈price × tolerance⌉).
+    function _checkEscrowFits(Terms calldata terms) private pure {
+        uint256 extra = Math.mulDiv(terms.price, terms.toleranceBps, _BPS, Math.Rounding.Ceil);
+        if (extra > type(uint256).max - terms.price) revert AgreementsInvalidAmounts(terms.price, terms.quantity);
     }
 
     /// @dev Stores a new agreement and returns its id.

@@ -137,7 +137,8 @@ interface IProvenanceRegistry {
     /// @param recalled The batch itself is recalled.
     /// @param lineageRecalled An ancestor is recalled.
     /// @param tenderLeg The pending handoff is the tender of a bound delivery.
-    /// @param pendingOwnership The pending handoff also transfers title.
+    /// @param pendingOwnership The pending handoff also transfers title (asked for by the owner, or the
+    /// leg of a bound delivery to its buyer).
     /// @param gtin The batch's GTIN.
     /// @param quantity The batch's quantity.
     /// @param uom The batch's unit of measure.
@@ -743,11 +744,12 @@ interface IProvenanceRegistry {
         returns (bool valid);
 
     /// @notice Whether `attester` vouches for `claim` on `batchId` now: the attestation on `subject`
-    /// (the batch itself or one of its ancestors) is valid now and its issuer is an active CERTIFIER.
+    /// (the batch itself or one of its ancestors) is valid now and the participant that issued it, under
+    /// `attester` or the key it migrated to, is an active CERTIFIER.
     /// @param batchId The batch.
     /// @param subject The batch or an ancestor carrying the attestation.
     /// @param claim The claim type.
-    /// @param attester The certifier.
+    /// @param attester The address that issued the attestation.
     /// @param evidence The evidence hash.
     /// @return valid True if the claim holds.
     function isClaimValidFor(bytes32 batchId, bytes32 subject, bytes32 claim, address attester, bytes32 evidence)

@@ -125,7 +125,8 @@ contract InvariantsTest is Fixture {
             if (b.tenderLeg) assertTrue(b.pendingTo != address(0) && b.boundTo != address(0), "tender leg is bound");
             if (b.boundTo != address(0)) {
                 assertEq(b.owner, handler.ownerAtBind(id), "bound batch keeps the supplier's title");
-                assertFalse(b.pendingOwnership, "no title on a leg of a bound batch");
+                // title moves only on the leg that ends at the buyer
+                assertEq(b.pendingOwnership, b.pendingTo == b.boundTo, "title only on the leg to the buyer");
                 assertTrue(b.boundTo != b.owner, "bound to a buyer other than the owner");
             }
         }

@@ -489,7 +489,11 @@ contract RegistryLineageTest is Fixture {
         registry.reinstateParticipant(certifier);
         registry.migrateParticipant(certifier, address(0xCE27), "");
         vm.stopPrank();
-        assertFalse(registry.isClaimValidFor(child, x, ORGANIC, certifier, EVIDENCE), "old key after migration");
+        // the attestation names the old key; its issuer, now under the new key, still vouches for it
+        assertTrue(registry.isClaimValidFor(child, x, ORGANIC, certifier, EVIDENCE), "old key after migration");
+        vm.prank(operator);
+        registry.suspendParticipant(address(0xCE27), "");
+        assertFalse(registry.isClaimValidFor(child, x, ORGANIC, certifier, EVIDENCE), "migrated issuer suspended");
         // expiry
         vm.warp(block.timestamp + 366 days);
         assertFalse(registry.isClaimValidFor(x, x, ORGANIC, address(0xCE27), EVIDENCE));

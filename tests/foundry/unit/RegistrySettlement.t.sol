@@ -41,7 +41,7 @@ contract RegistrySettlementTest is Fixture {
         assertEq(b.boundTo, buyer);
         assertEq(b.pendingTo, buyer);
         assertTrue(b.tenderLeg);
-        assertFalse(b.pendingOwnership);
+        assertTrue(b.pendingOwnership, "a tender straight to the buyer passes title on acceptance");
         // the tender leg cannot be cancelled or rejected through the registry
         vm.prank(farm);
         vm.expectRevert(abi.encodeWithSelector(IProvenanceRegistry.RegistryTenderPending.selector, x));
@@ -86,7 +86,7 @@ contract RegistrySettlementTest is Fixture {
         // cancel an ordinary leg of a bound batch: allowed
         vm.prank(address(0xCA22));
         registry.initiateHandoff(handoff(x, address(0xCA22), buyer, false));
-        assertTrue(info(x).pendingOwnership == false);
+        assertTrue(info(x).pendingOwnership, "the leg to the buyer passes title on acceptance");
         vm.prank(address(0xCA22));
         registry.cancelHandoff(x, "");
         vm.expectEmit(address(registry));

@@ -215,6 +215,10 @@ MESSAGES: dict[str, tuple[type[ContractRevert], str]] = {
         _N,
         "unknown attestation {attestationId}: check the subject, claim, issuer and evidence",
     ),
+    "RegistryNotIssuer": (
+        _P,
+        "{caller} did not issue attestation {attestationId}: only its issuer can revoke it",
+    ),
     "RegistryAttestationRevoked": (_S, "attestation {attestationId} is already revoked"),
     "RegistryNotRecaller": (
         _P,
@@ -340,6 +344,11 @@ MESSAGES: dict[str, tuple[type[ContractRevert], str]] = {
         _S,
         "the tender of batch {batchId} under agreement {id} was already accepted by the tender "
         "point: it can no longer be withdrawn",
+    ),
+    "AgreementsGoodsRecalled": (
+        _S,
+        "batch {batchId} of agreement {id} is recalled: no payment by default; the buyer may "
+        "reject it (`provenance handoff reject`) or the arbiter decides",
     ),
     "AgreementsNothingToWithdraw": (_S, "{account} has no credit in {token} to withdraw"),
     "AgreementsEthTransferFailed": (

@@ -382,7 +382,7 @@ def extra_account(w3: Web3, label: str) -> str:
     return address
 
 
-@dataclass
+@dataclass(repr=False)
 class World:
     """A registry + agreements deployment with one participant per role and the test plumbing.
 
@@ -438,6 +438,9 @@ class World:
         self.send(self.reg.suspendParticipant(self.suspended, REASON), self.admin)
         self.send(self.reg.assignPrefix(self.producer, *FARM_PREFIX), self.admin)
         self.send(self.reg.assignPrefix(self.processor, *PROC_PREFIX), self.admin)
+
+    def __repr__(self) -> str:
+        return f"World(registry={self.registry.address}, agreements={self.agreements.address})"
 
     @property
     def supplier(self) -> str:

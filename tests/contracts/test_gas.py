@@ -112,6 +112,9 @@ ROWS: dict[str, Row] = {
             90_000,
             90_000,
         ),
+        Row(
+            AGREEMENTS, "tender (DAP, no claim)", "to the buyer; no required claim; on time", 65_000
+        ),
         Row(AGREEMENTS, "tender (DAP)", "to the buyer; 1 required claim; 3 days late", 74_000),
         Row(
             AGREEMENTS, "acceptDelivery (DAP)", "settles: penalty, both credit slots fresh", 106_000
@@ -345,6 +348,12 @@ def test_delivery_exits_gas(w: World, gas_report: Callable[[str, int], None]) ->
     w.at(w.state(second)[3] + other.arbiter_timeout + 1)
     receipt = w.send(w.agr.resolveByDefault(second, other.as_tuple(), escalated), w.stranger)
     gas_report("resolveByDefault (escalated)", gas(receipt))
+
+
+def test_tender_without_claims_gas(w: World, gas_report: Callable[[str, int], None]) -> None:
+    terms = w.terms()
+    agreement = w.funded(terms)
+    gas_report("tender (DAP, no claim)", gas(w.tender(agreement, terms, w.create())))
 
 
 def test_withdraw_gas(w: World, gas_report: Callable[[str, int], None]) -> None:

@@ -21,7 +21,7 @@ def world(
     accounts: list[LocalAccount],
 ) -> World:
     """A registry + agreements deployment with its participants, shared by a module's tests."""
-    assert [a.address for a in accounts] == anvil_w3.eth.accounts[: len(accounts)]
+    assert [a.address for a in accounts] == list(anvil_w3.eth.accounts)[: len(accounts)]
     return World(anvil_w3, artifacts, deploy, accounts)
 
 

@@ -489,9 +489,9 @@ class World:
             ],
         )
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, poll_latency=0.002)
-        if receipt.status != 1:
+        if receipt["status"] != 1:
             # replay on the state before the block to learn why (the refused tx changed nothing)
-            raise self.call_error(params, hex(receipt.blockNumber - 1)) or Reverted(
+            raise self.call_error(params, hex(receipt["blockNumber"] - 1)) or Reverted(
                 "reverted (no data)", (), b""
             )
         return receipt

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from eth_account.signers.local import LocalAccount
@@ -29,3 +30,11 @@ def world(
 def w(world: World, snapshot: None) -> World:
     """The module's deployment; the chain is rolled back after the test."""
     return world
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every contract test runs on the session's Anvil: mark them `anvil`."""
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in item.path.resolve().parents:
+            item.add_marker(pytest.mark.anvil)

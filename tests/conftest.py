@@ -100,14 +100,35 @@ def wait(w3: Web3, tx_hash: bytes) -> Any:
 
 @pytest.fixture(scope="session")
 def deploy(artifacts: dict[str, Artifact]) -> Callable[..., Contract]:
-    """`deploy(w3, "Name", *args, sender=address)` → the deployed contract."""
+    """`deploy(w3, "Name", *args, sender=address)` → the deployed contract.
+
+    A contract that needs linked libraries (the ProvenanceRegistry: `Membership`, `Derivations`)
+    gets its creation code linked against library instances deployed once per chain and reused;
+    one whose code a snapshot revert removed is deployed again.
+    """
+    libraries: dict[tuple[int, str], str] = {}
+
+    def _send(w3: Web3, name: str, bytecode: str, args: tuple[Any, ...], sender: str) -> Contract:
+        artifact = artifacts[name]
+        factory = w3.eth.contract(abi=artifact.abi, bytecode=bytecode)
+        receipt = wait(w3, factory.constructor(*args).transact({"from": sender}))
+        assert receipt.status == 1, f"deploying {name} reverted"
+        return w3.eth.contract(address=receipt.contractAddress, abi=artifact.abi)
+
+    def _library(w3: Web3, name: str, sender: str) -> str:
+        key = (w3.eth.chain_id, name)
+        address = libraries.get(key)
+        if address is None or not w3.eth.get_code(address):  # type: ignore[arg-type]
+            address = _send(w3, name, artifacts[name].bytecode, (), sender).address
+            libraries[key] = address
+        return address
 
     def _deploy(w3: Web3, name: str, *args: Any, sender: str | None = None) -> Contract:
         artifact = artifacts[name]
-        factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-        tx = factory.constructor(*args).transact({"from": sender or w3.eth.accounts[0]})
-        receipt = wait(w3, tx)
-        return w3.eth.contract(address=receipt.contractAddress, abi=artifact.abi)
+        sender = sender or w3.eth.accounts[0]
+        linked = {lib: _library(w3, lib, sender) for lib in artifact.libraries}
+        bytecode = artifact.linked_bytecode(linked) if linked else artifact.bytecode
+        return _send(w3, name, bytecode, args, sender)
 
     return _deploy
 

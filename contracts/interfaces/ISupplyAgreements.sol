@@ -31,7 +31,8 @@ import {IProvenanceRegistry} from "./IProvenanceRegistry.sol";
 /// - The buyer's `rejectDelivery` withdraws the tender (the goods stay the supplier's) and opens a
 ///   dispute whose default refunds the buyer in full. Before deadline + grace the supplier may cure
 ///   by tendering again; the new tender's time is what counts for lateness (a rejected tender does not
-///   stop the clock).
+///   stop the clock). Rejected goods stay where they are: when the named carrier still holds them, it
+///   hands them back to the supplier before a re-tender to that carrier (a tender is a handoff).
 /// - If the buyer neither accepts nor rejects within `inspectionPeriod` of the tender, the supplier
 ///   may `escalate`: a dispute whose default pays the supplier as if accepted and passes title to the
 ///   buyer (a conforming tender is proven on chain). The buyer may still accept until it is resolved.
@@ -503,7 +504,8 @@ interface ISupplyAgreements {
     function escrowOf(Terms calldata terms) external pure returns (uint256 escrow);
 
     /// @notice What a tender of `quantity`, `daysLate` whole days late, pays each side.
-    /// @dev Requirements: `penaltyCapBps <= 10_000`, `toleranceBps <= 10_000` (as for `propose`).
+    /// @dev Requirements: `penaltyCapBps <= 10_000`, `toleranceBps <= 10_000` and the escrow fits 256
+    /// bits (as for `propose`); `quantity` within the tolerance of the agreed quantity.
     /// @param terms The terms.
     /// @param quantity The delivered quantity.
     /// @param daysLate Whole days late at the tender.

@@ -1269,13 +1269,47 @@ def test_default_after_an_escalation_pays_the_supplier_as_if_accepted(w: World) 
     assert w.batch(d.batch).owner == w.buyer
 
 
-def test_default_of_an_escalation_stands_despite_a_recall_or_a_suspension(w: World) -> None:
+def test_default_of_an_escalation_stands_despite_a_buyers_suspension(w: World) -> None:
     d = deal(w, DISPUTED, kind=ESCALATED)
-    w.send(w.reg.recallBatch(d.batch, REASON, DOC), w.admin)
     w.send(w.reg.suspendParticipant(w.buyer, REASON), w.admin)
     w.mine_at(w.state(d.id)[3] + d.terms.arbiter_timeout + 1)
     w.send(w.agr.resolveByDefault(d.id, d.t, d.batch), w.stranger)
     assert (w.credit(w.supplier), w.batch(d.batch).owner) == (d.terms.price, w.buyer)
+
+
+def test_a_recall_blocks_the_escalation_default_and_lets_the_buyer_reject(w: World) -> None:
+    """A recall before acceptance blocks settlement, by default too; a lift restores the default."""
+    d = deal(w, DISPUTED, kind=ESCALATED)
+    w.reverts(
+        w.agr.rejectDelivery(d.id, d.t, d.batch, REASON),
+        w.buyer,
+        "AgreementsWrongStatus",
+        d.id,
+        DISPUTED,
+    )
+    w.send(w.reg.recallBatch(d.batch, REASON, DOC), w.admin)
+    w.mine_at(w.state(d.id)[3] + d.terms.arbiter_timeout + 1)
+    w.reverts(
+        w.agr.resolveByDefault(d.id, d.t, d.batch),
+        w.stranger,
+        "AgreementsGoodsRecalled",
+        d.id,
+        d.batch,
+    )
+    w.send(w.reg.liftRecall(d.batch, REASON, DOC), w.admin)
+    w.send(w.agr.resolveByDefault(d.id, d.t, d.batch), w.stranger)
+    assert (w.credit(w.supplier), w.batch(d.batch).owner) == (d.terms.price, w.buyer)
+
+
+def test_after_an_escalation_the_buyer_rejects_recalled_goods_and_is_refunded(w: World) -> None:
+    d = deal(w, DISPUTED, kind=ESCALATED)
+    w.send(w.reg.recallBatch(d.batch, REASON, DOC), w.admin)
+    w.send(w.agr.rejectDelivery(d.id, d.t, d.batch, REASON), w.buyer)
+    assert w.state(d.id)[:2] == (DISPUTED, REJECTED)
+    w.mine_at(w.state(d.id)[3] + d.terms.arbiter_timeout + 1)
+    w.send(w.agr.resolveByDefault(d.id, d.t, d.batch), w.stranger)
+    assert (w.credit(w.buyer), w.credit(w.supplier)) == (d.terms.escrow, 0)
+    assert w.batch(d.batch).owner == w.supplier
 
 
 # ================================================================ reclaim
@@ -1642,11 +1676,6 @@ def test_the_contract_has_no_admin_surface(w: World) -> None:
     assert FAR > 0 and CLAIM_COLD_CHAIN != CLAIM_ORGANIC
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="contract bug: payoutFor panics (0x11) on terms whose escrow overflows 256 bits "
-    "instead of AgreementsInvalidAmounts, the custom error propose gives the same terms",
-)
 def test_payout_for_refuses_terms_whose_escrow_overflows(w: World) -> None:
     terms = w.terms(price=2**256 - 1, tolerance_bps=1)
     w.reverts(w.agr.propose(terms.as_tuple()), w.buyer, "AgreementsInvalidAmounts", 2**256 - 1, 100)

@@ -111,7 +111,8 @@ ALLOWED: dict[tuple[int, int], set[str]] = {
     (FUNDED, NO_DISPUTE): {"cancel", "tender", "reclaim"},
     (TENDERED, NO_DISPUTE): {"withdrawTender", "acceptDelivery", "rejectDelivery", "escalate"},
     (DISPUTED, REJECTED): {"tender", "resolve", "resolveByDefault"},
-    (DISPUTED, ESCALATED): {"acceptDelivery", "resolve", "resolveByDefault"},
+    # rejectDelivery after an escalation only when a recall reached the goods (checked in predict)
+    (DISPUTED, ESCALATED): {"acceptDelivery", "rejectDelivery", "resolve", "resolveByDefault"},
 }
 OPS = (
     "accept",
@@ -565,6 +566,8 @@ class AgreementsMachine(RuleBasedStateMachine):
             return self.predict_tender(d, now, bid)
         if op == "withdrawTender" and not self.goods[bid].tender_leg:
             return ("AgreementsTenderInTransit", (d.id, bid))
+        if op == "rejectDelivery" and status == DISPUTED and not self.goods[bid].recalled:
+            return ("AgreementsWrongStatus", (d.id, d.status))
         if op == "acceptDelivery":
             g = self.goods[bid]
             if g.pending_to != t.buyer:
@@ -583,6 +586,8 @@ class AgreementsMachine(RuleBasedStateMachine):
         if op == "resolveByDefault" and now <= d.disputed_at + t.arbiter_timeout:
             after = d.disputed_at + t.arbiter_timeout
             return ("AgreementsArbiterTimeoutPending", (d.id, after, now))
+        if op == "resolveByDefault" and kind == ESCALATED and self.goods[bid].recalled:
+            return ("AgreementsGoodsRecalled", (d.id, bid))
         assert w is not None
         return None
 

@@ -48,7 +48,7 @@ $(SVENV)/.installed: requirements-slither.txt
 # (tests/, contracts/mocks/) and OpenZeppelin are left out. Any Low, Medium or High finding fails; each
 # accepted one is suppressed in place with its reason (`slither-disable-...` comments).
 slither: setup $(SVENV)/.installed
-	set -o pipefail; PATH="$(dir $(FORGE)):$$PATH" $(SVENV)/bin/slither . \
+	set -o pipefail; PATH="$(CURDIR)/$(dir $(FORGE)):$$PATH" $(SVENV)/bin/slither . \
 	    --filter-paths 'node_modules|contracts/mocks|tests/' --exclude-dependencies --exclude-informational \
 	    --fail-low 2>&1 | grep -v -e 'will be promoted to keyword' -e '^ *[0-9]* |' -e '^ *|' \
 	    -e '^ *-->' -e '^ *\^' -e '^$$'
@@ -75,7 +75,8 @@ pytest: setup $(BVENV)/.installed
 # FOUNDRY_PROFILE=deep make forge runs the longer invariant campaign.
 # The platform binary itself: the npm wrapper (node_modules/.bin/forge, forge 1.7.1) always exits 0,
 # even when tests fail, which would hide every failure from `make test`.
-FORGE := $(firstword $(wildcard $(CURDIR)/node_modules/@foundry-rs/forge-*/bin/forge) $(NODE_BIN)/forge)
+# (a relative path: make's wildcard splits a project path that contains spaces)
+FORGE := $(firstword $(wildcard node_modules/@foundry-rs/forge-*/bin/forge) node_modules/.bin/forge)
 
 forge: setup
 	$(FORGE) test --offline

@@ -22,7 +22,7 @@ def makefile_forge() -> Path:
     ).stdout
     match = re.search(r"^(\S+/forge) test", out, re.MULTILINE)
     assert match, f"no forge command in `make -n forge`:\n{out}"
-    return Path(match.group(1))
+    return ROOT / match.group(1)
 
 
 def test_make_forge_runs_the_platform_binary_not_the_npm_wrapper() -> None:

@@ -8,9 +8,7 @@ data in a session directory (never a `./.provenance` where they started a node),
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +20,7 @@ from web3.contract import Contract
 from provenance import node
 from provenance.chain import LOCAL_POLL_SECONDS, Chain, connect, dev_accounts
 from provenance.compiler import Artifact, compile_contracts
+from tests.support import free_port
 
 pytest_plugins = [
     "tests.cli_support",  # the CLI fixtures, shared by tests/test_cli_*.py
@@ -35,12 +34,6 @@ USER_SETTINGS = ("PROVENANCE_RPC", "PROVENANCE_ACCOUNT", "PROVENANCE_PASSWORD")
 settings.register_profile("default", max_examples=200, deadline=None)
 settings.register_profile("deep", max_examples=2000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -142,6 +135,3 @@ def transact() -> Callable[..., Any]:
         return wait(call.w3, tx)
 
     return _transact
-
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -28,7 +28,6 @@ from cli_support import (
     make_cli,
     register_all,
 )
-from conftest import free_port
 
 from provenance.accounts import Keystore, keystore_dir
 from provenance.chain import Chain, dev_accounts
@@ -37,6 +36,7 @@ from provenance.deploy import Deployment
 from provenance.registry import RegistryClient
 from provenance.signing import sign_handoff
 from provenance.types import batch_id
+from tests.support import free_port
 
 STRANGER = "0x976EA74026E726554dB657fA54763abd0C3a0aa9"  # dev:6, never registered
 ZERO = "0x" + "0" * 40

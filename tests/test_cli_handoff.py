@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 from cli_support import CARRIER, FARM, PROCESSOR, Cli, chain_time, create_batch, register_all
-from conftest import free_port
 
 from provenance.accounts import Keystore, keystore_dir
 from provenance.chain import dev_accounts
+from tests.support import free_port
 
 
 def test_send_accept_and_the_custodian_changes(c: Cli) -> None:

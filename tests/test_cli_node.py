@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import free_port
 
 from provenance.cli import cli
+from tests.support import free_port
 
 
 @pytest.mark.anvil

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from cli_support import FARM, Cli, register_all
-from conftest import free_port
 from web3 import HTTPProvider, Web3
 
 from provenance.chain import Chain, dev_accounts
 from provenance.outbox import Outbox
 from provenance.registry import RegistryClient
 from provenance.transactions import Transactor
+from tests.support import free_port
 
 
 def test_list_shows_confirmed_transactions(c: Cli) -> None:

@@ -25,27 +25,9 @@ from web3.types import FilterParams, LogReceipt, RPCEndpoint, RPCResponse
 
 from provenance.chain import Chain
 from provenance.exceptions import ChainError
+from provenance.rpc import is_range_refusal
 
 DEFAULT_MAX_RANGE = 10_000
-
-#: Fragments of the answers nodes and providers give when a getLogs range or result is too big.
-_REFUSALS = (
-    "more than",  # "query returned more than 10000 results"
-    "range too large",
-    "range is too large",
-    "block range",
-    "too many",
-    "limit exceeded",
-    "exceeds",
-    "exceed maximum",
-    "response size",
-    "payload too large",
-    "entity too large",
-    "413",
-    "-32005",
-    "timeout",
-    "timed out",
-)
 
 Topic = HexStr | Sequence[HexStr] | None
 
@@ -100,15 +82,6 @@ def count_calls(target: Chain | Web3, counter: CallCounter | None = None) -> Ite
 
 
 # ---------------------------------------------------------------------------- fetching
-
-
-def is_range_refusal(exc: BaseException) -> bool:
-    """Whether a getLogs failure means "ask for less" rather than a real error."""
-    response = getattr(exc, "response", None)
-    if getattr(response, "status_code", None) == 413:
-        return True
-    text = f"{exc!s} {getattr(exc, 'rpc_response', '')}".lower()
-    return any(fragment in text for fragment in _REFUSALS)
 
 
 def fetch_logs(

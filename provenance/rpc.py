@@ -116,6 +116,15 @@ def _is_result_refusal(exc: BaseException) -> bool:
     return any(fragment in text for fragment in _RESULT_REFUSALS)
 
 
+#: A result cap the provider states: "query returned more than 10000 results".
+_STATED_RESULTS = re.compile(r"more than (\d+) (?:results|logs)", re.IGNORECASE)
+
+
+def _stated_results(exc: BaseException) -> int | None:
+    match = _STATED_RESULTS.search(str(exc))
+    return int(match.group(1)) if match and int(match.group(1)) > 0 else None
+
+
 def _stated_cap(exc: BaseException) -> int | None:
     match = _STATED_CAP.search(str(exc))
     if match is None:
@@ -477,7 +486,12 @@ class LogPager:
             self.max_range = min(self.max_range, cap)
             self.span = cap
         elif _is_result_refusal(exc):
-            self.span = max(1, span // 2)  # dense blocks: smaller pages here, the cap stays
+            # Dense blocks: smaller pages, aiming under the provider's result cap from now on
+            # (half of it when stated, else half of the aim so far); the range cap stays.
+            results = _stated_results(exc)
+            aim = results // 2 if results is not None else self.target_results // 2
+            self.target_results = max(1, min(self.target_results, aim))
+            self.span = max(1, span // 2)
         else:  # a range cap the provider did not state: never ask for this much again
             self.span = max(1, span // 2)
             self.max_range = min(self.max_range, self.span)

@@ -24,6 +24,7 @@ from tests.support import free_port
 
 pytest_plugins = [
     "tests.cli_support",  # the CLI fixtures, shared by tests/test_cli_*.py
+    "tests.index_support",  # the index fixtures, shared by tests/test_index*.py
     "tests.port_guard",  # the session fails if anything connects to 127.0.0.1:8545
 ]
 

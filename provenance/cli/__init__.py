@@ -91,6 +91,7 @@ def _register() -> None:
         demo,
         docs,
         handoff,
+        index,
         node,
         outbox,
         participant,
@@ -109,6 +110,7 @@ def _register() -> None:
         docs,
         outbox,
         verify,
+        index,
         demo,
     ):
         for command in module.COMMANDS:

@@ -44,6 +44,9 @@ LOCAL_MAX_RANGE = 100_000
 REMOTE_MAX_RANGE = 2_000
 #: Logs per page the pager aims at (a page is held in memory while it is stored).
 TARGET_RESULTS = 2_000
+#: Blocks in the first page, before the density of the history is known (then it doubles or
+#: shrinks to aim at TARGET_RESULTS): a block of bulk transactions can hold hundreds of logs.
+FIRST_SPAN = 16
 
 #: Fragments of the answers nodes and providers give when a getLogs range or result is too big.
 _REFUSALS = (
@@ -434,15 +437,16 @@ class LogPager:
         *,
         max_range: int = REMOTE_MAX_RANGE,
         target_results: int = TARGET_RESULTS,
+        first_span: int = FIRST_SPAN,
     ) -> None:
-        if max_range < 1 or target_results < 1:
-            raise ValueError("max_range and target_results must be at least 1")
+        if max_range < 1 or target_results < 1 or first_span < 1:
+            raise ValueError("max_range, target_results and first_span must be at least 1")
         self.rpc = rpc
         self.addresses = [a.lower() for a in addresses]
         self.topics = list(topics)
         self.max_range = max_range
         self.target_results = target_results
-        self.span = max_range
+        self.span = min(max_range, first_span)
         self.refusals = 0
 
     def pages(self, first: int, last: int) -> Iterator[LogPage]:
@@ -509,6 +513,7 @@ def _log_position(log: Mapping[str, Any]) -> tuple[int, int]:
 
 
 __all__ = [
+    "FIRST_SPAN",
     "LOCAL_MAX_RANGE",
     "REMOTE_MAX_RANGE",
     "TARGET_RESULTS",

@@ -127,7 +127,7 @@ def test_the_pager_learns_a_block_range_cap_and_keeps_to_it(
 ) -> None:
     proxy = proxy_for(Limits(max_block_range=7, state_cap=state_cap))
     head = _mine(proxy.url, 60)
-    pager = LogPager(JsonRpc(proxy.url, FAST), ["0x" + "11" * 20], max_range=1000)
+    pager = LogPager(JsonRpc(proxy.url, FAST), ["0x" + "11" * 20], max_range=1000, first_span=1000)
     pages = list(pager.pages(head - 59, head))
     covered = [b for page in pages for b in range(page.first, page.last + 1)]
     assert covered == list(range(head - 59, head + 1))  # every block once, in order

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -190,15 +190,31 @@ class _Decoder:
         self.unindexed_at = [order[f.name] for f in unindexed]
         self.width = len(table.fields)
 
+        # Hot path: one converter per field from a 64-hex-digit word straight to its SQL value.
+        self.topic_converters = [
+            (at, _sql_from_word(f) if f.is_static_word else _hash_topic)
+            for f, at in zip(self.indexed, self.indexed_at, strict=True)
+        ]
+        self.data_converters = (
+            [
+                (at, 64 * i, _sql_from_word(f))
+                for i, (f, at) in enumerate(zip(unindexed, self.unindexed_at, strict=True))
+            ]
+            if self.static
+            else []
+        )
+
     def row(self, log: Mapping[str, Any]) -> tuple[Any, ...]:
         topics = log["topics"]
+        if len(topics) != len(self.topic_converters) + 1:
+            raise ValueError(f"a {self.table.name} log with {len(topics)} topics")
         values: list[Any] = [None] * self.width
-        for f, at, topic in zip(self.indexed, self.indexed_at, topics[1:], strict=True):
-            values[at] = f.to_sql(f.from_topic(topic))
+        for (at, convert), topic in zip(self.topic_converters, topics[1:], strict=True):
+            values[at] = convert(_word(topic))
         data = str(log.get("data") or "0x")[2:]
         if self.static:
-            for i, (f, at) in enumerate(zip(self.unindexed, self.unindexed_at, strict=True)):
-                values[at] = f.to_sql(f.from_word(data[64 * i : 64 * i + 64]))
+            for at, start, convert in self.data_converters:
+                values[at] = convert(data[start : start + 64])
         elif self.unindexed:
             decoded = abi_decode(self.unindexed_types, bytes.fromhex(data))
             for f, at, value in zip(self.unindexed, self.unindexed_at, decoded, strict=True):
@@ -299,12 +315,37 @@ def _named(value: Any, abi_input: Mapping[str, Any]) -> Any:
     return plain(value)
 
 
+def _sql_from_word(field: Field) -> Callable[[str], Any]:
+    """A one-word field's converter from its 64 hex digits to the value the table stores
+    (`field.to_sql(field.from_word(word))`, without the per-call type dispatch)."""
+    kind = field.abi_type
+    if kind == "address":
+        return lambda word: _checksum("0x" + word[24:])
+    if kind == "bool":
+        return lambda word: int(int(word, 16) != 0)
+    if kind.startswith("uint"):
+        if int(kind[4:]) <= 56:
+            return lambda word: int(word, 16)
+        return lambda word: to_sql_int(int(word, 16))
+    if kind.startswith("int"):
+        return lambda word: to_sql_int(field.from_word(word))
+    digits = 2 * int(kind[5:])  # bytesN
+    return lambda word: "0x" + word[:digits]
+
+
+def _hash_topic(word: str) -> str:
+    """An indexed dynamic value: the topic is its hash."""
+    return "0x" + word
+
+
 @functools.lru_cache(maxsize=65_536)
 def _checksum(address: str) -> str:
     return str(to_checksum_address(address))
 
 
 def _word(topic: Any) -> str:
+    if isinstance(topic, str) and len(topic) == 66:  # as nodes send it
+        return topic[2:].lower()
     text = topic.hex() if isinstance(topic, bytes | bytearray) else str(topic)
     text = text.lower().removeprefix("0x")
     return text.rjust(64, "0")

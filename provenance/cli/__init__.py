@@ -90,6 +90,7 @@ def _register() -> None:
         contracts,
         demo,
         docs,
+        epcis,
         handoff,
         node,
         outbox,
@@ -109,6 +110,7 @@ def _register() -> None:
         docs,
         outbox,
         verify,
+        epcis,
         demo,
     ):
         for command in module.COMMANDS:

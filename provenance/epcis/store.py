@@ -124,4 +124,65 @@ def event_id_of(anchor: str) -> str:
     return ni_of(anchor)
 
 
-__all__ = ["EventStore", "Status", "StoredCheck", "default_root", "event_id_of"]
+def check_report(report: Any, store: EventStore) -> Any:
+    """`verify`'s hook: check the stored EPCIS events of every document anchored in `report`'s
+    history (a `provenance.verify.Report`); returns the report with the findings added. A stored
+    event that no longer hashes to its anchor is an error; anchors with no stored event are
+    noted as "details not available here"."""
+    from dataclasses import replace
+
+    from provenance.verify import ERROR, INFO, WARNING, Reason, Verdict
+
+    anchors: list[str] = []
+    for entry in report.timeline:
+        anchors.extend(entry.documents)
+    anchors.extend(a.evidence for a in report.attestations)
+    unique = [a for a in dict.fromkeys(to_hex32(x) for x in anchors if x) if int(a, 16)]
+    found: list[Reason] = []
+    ok = missing = 0
+    for anchor in unique:
+        check = store.check(anchor)
+        if check.status == Status.OK:
+            ok += 1
+        elif check.status == Status.MISSING:
+            missing += 1
+        else:
+            what = (
+                f"its content now hashes to {check.actual}"
+                if check.status == Status.MISMATCH
+                else f"it is unreadable ({check.detail})"
+            )
+            found.append(
+                Reason(
+                    ERROR,
+                    f"stored EPCIS event {ni_of(anchor)} no longer matches its on-chain anchor: "
+                    f"{what} ({check.path})",
+                )
+            )
+    if ok:
+        found.append(Reason(INFO, f"{ok} stored EPCIS event(s) match their on-chain anchors"))
+    if missing:
+        found.append(
+            Reason(
+                INFO,
+                f"{missing} anchored document(s): EPCIS details not available here (no stored "
+                "event)",
+            )
+        )
+    if not found:
+        return report
+    reasons = [*report.reasons, *found]
+    order = {ERROR: 0, WARNING: 1, INFO: 2}
+    reasons.sort(key=lambda r: order.get(r.severity, 3))
+    severities = {r.severity for r in reasons}
+    verdict = (
+        Verdict.FAILED
+        if ERROR in severities
+        else Verdict.WARNING
+        if WARNING in severities
+        else Verdict.VERIFIED
+    )
+    return replace(report, reasons=tuple(reasons), verdict=verdict)
+
+
+__all__ = ["EventStore", "Status", "StoredCheck", "check_report", "default_root", "event_id_of"]

@@ -120,17 +120,12 @@ def merge_contexts(*contexts: Any) -> Context:
 def _bundled_context(url: str) -> dict[str, Any]:
     import importlib.resources
 
-    names = {
-        GS1_CONTEXT_URL: "e532647e8eb371379b8b0e8602d8981c8566bc60f7351f22c76a5bc865962008.jsonld",
-        KNOWN_CONTEXTS[
-            1
-        ]: "14b10c9d3e92d35f577bfc610fe5ec15aa2941124987919389d7cd9998516861.jsonld",
+    names = {  # the reference's own copies, named by their SHA-256
+        GS1_CONTEXT_URL: "e532647e8eb371379b8b0e8602d8981c8566bc60f7351f22c76a5bc865962008",
+        KNOWN_CONTEXTS[1]: "14b10c9d3e92d35f577bfc610fe5ec15aa2941124987919389d7cd9998516861",
     }
-    text = (
-        importlib.resources.files("epcis_event_hash_generator")
-        .joinpath(names[url] + ".jsonld")
-        .read_text()
-    )
+    package = importlib.resources.files("epcis_event_hash_generator")
+    text = package.joinpath(names[url] + ".jsonld").read_text()
     return json.loads(text)  # type: ignore[no-any-return]
 
 

@@ -586,6 +586,12 @@ class _Planner:
         ]
 
     def receive(self, intent: Intent, anchor: str, index: int) -> list[_Action]:
+        for line in intent.lines:
+            if not self.batch(line.key).exists:
+                raise Unmappable(
+                    f"a receipt of a shipment never recorded: batch {line.key.gtin}/{line.key.lot} "
+                    "is not on chain (neither its commissioning nor a handoff was recorded)"
+                )
         views = self._moving(intent, "be received")
         target = intent.destination.get("possessing_party") or intent.destination.get(
             "owning_party"

@@ -14,7 +14,8 @@ The table (docs/design.md has it with the "anchored only" fields):
   (default shipping / in_transit).
 - HandoffAccepted → ObjectEvent OBSERVE, source/destination parties; receiving / in_progress.
 - BatchConsumed + BatchSplit / BatchDerived / BatchCreated of one transaction →
-  TransformationEvent with input/outputQuantityList; transforming.
+  TransformationEvent with input/outputQuantityList; commissioning (of the outputs, as GS1's
+  example 9.6.4 does: CBV 2.0 has no "transforming" step).
 - AttestationIssued on a batch → ObjectEvent OBSERVE, certificationInfo; inspecting / conformant.
 - BatchRecalled → ObjectEvent OBSERVE; the recall's reason if it is a CBV step, else holding;
   recalled. RecallLifted → holding / active.
@@ -438,7 +439,7 @@ def to_epcis(record: ChainRecord, glns: Mapping[str, int]) -> dict[str, Any]:
     if kind == Kind.TRANSFORM:
         event["inputQuantityList"] = _quantities(record.inputs)
         event["outputQuantityList"] = _quantities(record.outputs)
-        event["bizStep"] = "transforming"
+        event["bizStep"] = "commissioning"  # CBV 2.0 has no "transforming"
     else:
         event["action"] = "ADD" if kind == Kind.COMMISSION else "OBSERVE"
         event["quantityList"] = _quantities(record.lines)

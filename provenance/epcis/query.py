@@ -4,7 +4,8 @@ library over any stream of EPCIS events (an export, the store), which the web se
 Parameters (EPCIS 2.0 query language, REST binding; a value list is repeated parameters or
 `a|b`):
 
-- `eventType`: ObjectEvent, AggregationEvent, TransactionEvent, TransformationEvent, AssociationEvent;
+- `eventType`: ObjectEvent, AggregationEvent, TransactionEvent, TransformationEvent,
+  AssociationEvent;
 - `MATCH_epc`: an EPC in `epcList` / `childEPCs`; `MATCH_anyEPC`: also `inputEPCList`,
   `outputEPCList`, `parentID`; `MATCH_epcClass` / `MATCH_anyEPCClass`: the class-level
   counterparts (`quantityList`…, the ones this registry's events carry). EPC URNs and GS1 Digital

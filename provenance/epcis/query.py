@@ -210,11 +210,13 @@ class Query:
 
 
 def _vocab_name(value: str, prefix: str) -> str:
-    return (
+    """A CBV value given by name, URI or URN as its bare name."""
+    name = (
         biz_step_of({"bizStep": value})
         if prefix == "BizStep"
-        else str(disposition_of({"disposition": value}))
-    )  # type: ignore[return-value]
+        else disposition_of({"disposition": value})
+    )
+    return str(name)
 
 
 def _epcs(event: Mapping[str, Any], fields: Sequence[str]) -> set[str]:

@@ -36,6 +36,13 @@ GLNS = {
     RETAILER.address: 9506000000046,
     CERTIFIER.address: 9506000000039,
 }
+ROLES = {
+    FARM.address: Role.PRODUCER,
+    CARRIER.address: Role.CARRIER,
+    PROCESSOR.address: Role.PROCESSOR,
+    RETAILER.address: Role.RETAILER,
+    CERTIFIER.address: Role.CERTIFIER,
+}
 PREFIXES = {FARM.address: ("9506000", "0614141", "000009501234"), PROCESSOR.address: ("9521234",)}
 
 
@@ -131,14 +138,7 @@ def make_cast(chain: Chain, root: Path) -> Cast:
     deployment = deploy(chain, OPERATOR, save=False)
     cast = Cast(chain, deployment, root)
     operator = cast.client(OPERATOR, outbox=False)
-    roles = {
-        FARM.address: Role.PRODUCER,
-        CARRIER.address: Role.CARRIER,
-        PROCESSOR.address: Role.PROCESSOR,
-        RETAILER.address: Role.RETAILER,
-        CERTIFIER.address: Role.CERTIFIER,
-    }
-    for address, role in roles.items():
+    for address, role in ROLES.items():
         operator.register_participant(address, role, GLNS[address])
     for address, prefixes in PREFIXES.items():
         for prefix in prefixes:

@@ -51,7 +51,7 @@ def test_import_dry_run_then_import_then_export(c: Cli) -> None:
     verified = json.loads(
         c.run(
             "verify", "https://id.gs1.org/01/09521234000013/10/JAM-1", "--json", expect=None
-        ).stdout  # fmt: skip
+        ).stdout
     )
     assert any("match their on-chain anchors" in r["message"] for r in verified["reasons"])
 

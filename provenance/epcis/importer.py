@@ -40,6 +40,7 @@ from provenance.epcis.store import EventStore
 from provenance.exceptions import InvalidInput, ProvenanceError
 from provenance.logs import EventDecoder, fetch_logs
 from provenance.outbox import OPEN_STATUSES
+from provenance.transactions import GAS_MARGIN
 from provenance.types import (
     MAX_UINT64,
     ZERO_ADDRESS,
@@ -866,6 +867,19 @@ def _waves(actions: Sequence[_Action]) -> list[list[_Action]]:
     return waves
 
 
+def _shared_gas(sender: str, calls: Sequence[Any], sizes: Sequence[int]) -> int | None:
+    """One gas limit for calls of one function: the estimate of the largest, with a margin.
+    Estimating each call costs more than sending it; if the estimate fails (a revert), None lets
+    `send_many` estimate every call and decode the refusal."""
+    if len(calls) < 2 or len({getattr(c, "fn_name", "") for c in calls}) != 1:
+        return None
+    largest = calls[max(range(len(calls)), key=lambda i: sizes[i])]
+    try:
+        return int(largest.estimate_gas({"from": sender}) * GAS_MARGIN) + 25_000
+    except Exception:
+        return None
+
+
 def import_events(
     registry: RegistryClient,
     events: Iterable[SourceEvent],
@@ -923,7 +937,8 @@ def import_events(
         group = chunks[start : start + PIPELINE]
         calls = [functions.createBatches([item.to_tuple() for _, item in c]) for c in group]
         try:
-            results = transactor.send_many(calls, description="import: create batches")
+            gas = _shared_gas(transactor.address, calls, [len(c) for c in group])
+            results = transactor.send_many(calls, gas=gas, description="import: create batches")
         except ProvenanceError as exc:
             found = scan(registry)
             for chunk in group:
@@ -945,7 +960,9 @@ def import_events(
         if not wave:
             continue
         try:
-            results = transactor.send_many([a.build(functions) for a in wave])
+            calls = [a.build(functions) for a in wave]
+            gas = _shared_gas(transactor.address, calls, [len(a.touches) for a in wave])
+            results = transactor.send_many(calls, gas=gas)
             count += len(results)
             note(wave, results)
         except ProvenanceError as exc:

@@ -106,7 +106,9 @@ def test_anchoring_round_trip_stored_hash_is_the_anchor_and_export_returns_the_e
         assert on_chain["prv:chainId"] == cast.chain.chain_id
         original = originals[f"ni:///sha-256;{on_chain['prv:document'][2:]}?ver=CBV2.0"]
         event.pop("@context", None)
-        assert event == json.loads(json.dumps(original.event))  # the exact event
+        # the exact event, with its GS1 event hash as eventID (it had none)
+        assert event.pop("eventID") == original.gs1_hash()
+        assert event == json.loads(json.dumps(original.event))
         # its eventID is its GS1 event hash, by the reference implementation itself
         assert reference_event_hash(event, list(original.context)) == (
             f"ni:///sha-256;{on_chain['prv:document'][2:]}?ver=CBV2.0"

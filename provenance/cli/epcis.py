@@ -16,7 +16,6 @@ from provenance.cli._common import (
     parse_batch_ref,
     pass_env,
     print_json,
-    table,
     write_command,
 )
 
@@ -136,19 +135,22 @@ def import_cmd(
 
 def render_import(report: Any) -> None:
     from rich.markup import escape
+    from rich.table import Table
 
-    rows = table("event", "type", "status", "action / reason", "eventID")
+    sources = list(dict.fromkeys(o.source for o in report.outcomes))
+    rows = Table(show_header=True, header_style="bold", expand=True)
+    rows.add_column("event", no_wrap=True)
+    rows.add_column("type", no_wrap=True)
+    rows.add_column("status", no_wrap=True)
+    rows.add_column("action / reason", ratio=1)
     for outcome in report.outcomes:
         style = STATUS_STYLE.get(outcome.status, "")
         detail = outcome.reason if outcome.status not in ("planned", "recorded") else outcome.action
-        short = f"…{outcome.event_id[-20:]}" if outcome.event_id else "-"
-        rows.add_row(
-            escape(outcome.label),
-            outcome.event_type,
-            f"[{style}]{outcome.status}[/]",
-            escape(detail),
-            short,
-        )
+        label = outcome.label if len(sources) > 1 else f"#{outcome.index + 1}"
+        kind = outcome.event_type.removesuffix("Event")
+        rows.add_row(escape(label), kind, f"[{style}]{outcome.status}[/]", escape(detail))
+    if len(sources) == 1:
+        console.print(f"{sources[0]} (importer {report.importer}, chain {report.chain_id})")
     console.print(rows)
     counts = ", ".join(
         f"{report.count(s)} {s}"

@@ -362,8 +362,8 @@ class _Planner:
 
     def other(self, who: str | None, verb: str) -> Unmappable:
         return Unmappable(
-            f"{verb} is {self.name(who)}'s to record, not {self.importer}'s: it needs that "
-            f"participant's signature (import the file with --account {who})"
+            f"{verb} is for {self.name(who)} to record: it needs that participant's signature "
+            f"(import the file with --account {who})"
         )
 
     # outcomes -------------------------------------------------------------------------
@@ -416,7 +416,7 @@ class _Planner:
         self.seen[anchor] = len(self.outcomes)
         if self.recorded(intent, anchor):
             self.add(src, ALREADY, event_id=ni, reason="its event hash is anchored on chain")
-            self.to_store.append((anchor, src.standalone()))
+            self.to_store.append((anchor, self.clean(src, ni)))
             return
         index = self.add(src, PLANNED, event_id=ni)
         try:
@@ -431,12 +431,17 @@ class _Planner:
             action="; ".join(a.description for a in actions),
             batches=touched,
         )
-        self.to_store.append((anchor, self.clean(src)))
+        self.to_store.append((anchor, self.clean(src, ni)))
 
     @staticmethod
-    def clean(src: SourceEvent) -> dict[str, Any]:
+    def clean(src: SourceEvent, ni: str) -> dict[str, Any]:
+        """What the store keeps: the event as imported, standalone (its `@context` first), with
+        its GS1 event hash as `eventID` when it had none (the hash leaves `eventID` out)."""
         data = src.standalone()
         data.pop(ON_CHAIN, None)
+        if "eventID" not in data:
+            head = {"@context": data.pop("@context"), "type": data.pop("type", None)}
+            data = {**head, "eventID": ni, **data}
         return data
 
     def recorded(self, intent: Intent, anchor: str) -> bool:

@@ -16,6 +16,9 @@ from eth_account.signers.local import LocalAccount
 
 from provenance.chain import Chain, dev_accounts
 from provenance.deploy import Deployment, deploy
+from provenance.epcis.document import read
+from provenance.epcis.importer import ImportReport, import_events
+from provenance.epcis.store import EventStore
 from provenance.outbox import Outbox
 from provenance.registry import RegistryClient
 from provenance.transactions import Transactor
@@ -25,6 +28,7 @@ from tests.support import PROJECT_ROOT
 #: Where GS1's files are: $PROVENANCE_EPCIS_REFERENCE, else `<repo>/../shared/epcis`.
 REFERENCE_ENV = "PROVENANCE_EPCIS_REFERENCE"
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "epcis"
+FIXTURE = FIXTURES / "farm-to-jam.jsonld"
 GS1_CONTEXT_URL = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 
 DEV = dev_accounts()
@@ -148,3 +152,13 @@ def make_cast(chain: Chain, root: Path) -> Cast:
 
 def load(path: Path) -> Any:
     return json.loads(path.read_text())
+
+
+def run(cast: Cast, account: object, *paths: Path, store: EventStore, **kw: object) -> ImportReport:
+    events = [e for path in paths for e in read(path)]
+    return import_events(cast.client(account), events, store=store, **kw)  # type: ignore[arg-type]
+
+
+def record_fixture(cast: Cast, store: EventStore) -> list[ImportReport]:
+    """Farm, then processor, then certifier import the same document."""
+    return [run(cast, who, FIXTURE, store=store) for who in (FARM, PROCESSOR, CERTIFIER)]

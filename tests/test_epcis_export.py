@@ -30,17 +30,16 @@ from provenance.types import batch_id
 from provenance.verify import Verdict, verify
 from tests.epcis_support import (
     FARM,
+    FIXTURE,
     OPERATOR,
     PROCESSOR,
     Cast,
     assert_valid_document,
     make_cast,
+    record_fixture,
 )
-from tests.epcis_support import (
-    reference as reference,
-)
+from tests.epcis_support import reference as reference  # a fixture
 from tests.support import PROJECT_ROOT
-from tests.test_epcis_import import FIXTURE, record_fixture
 
 pytestmark = pytest.mark.anvil
 VALIDATOR = PROJECT_ROOT / "tests" / "epcis2_validate.js"

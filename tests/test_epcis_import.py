@@ -22,17 +22,16 @@ from provenance.epcis.store import EventStore
 from tests.epcis_support import (
     CERTIFIER,
     FARM,
-    FIXTURES,
+    FIXTURE,
     PROCESSOR,
     Cast,
     make_cast,
+    record_fixture,
+    run,
 )
-from tests.epcis_support import (
-    reference as reference,
-)
+from tests.epcis_support import reference as reference  # a fixture
 
 pytestmark = pytest.mark.anvil
-FIXTURE = FIXTURES / "farm-to-jam.jsonld"
 
 
 @pytest.fixture
@@ -40,18 +39,8 @@ def cast(anvil_chain: Chain, snapshot: None, tmp_path: Path) -> Cast:
     return make_cast(anvil_chain, tmp_path)
 
 
-def run(cast: Cast, account: object, *paths: Path, store: EventStore, **kw: object) -> ImportReport:
-    events = [e for path in paths for e in read(path)]
-    return import_events(cast.client(account), events, store=store, **kw)  # type: ignore[arg-type]
-
-
 def statuses(report: ImportReport) -> list[str]:
     return [o.status for o in report.outcomes]
-
-
-def record_fixture(cast: Cast, store: EventStore) -> list[ImportReport]:
-    """Farm, then processor, then certifier import the same document."""
-    return [run(cast, who, FIXTURE, store=store) for who in (FARM, PROCESSOR, CERTIFIER)]
 
 
 #: Why each event of GS1's four examples cannot be recorded as it stands.

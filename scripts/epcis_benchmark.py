@@ -9,6 +9,11 @@ store, createBatches of `--chunk` batches per transaction, pipelined; one initia
 shipment). Single: each event its own transaction (createBatch / initiateHandoffs), sent and
 confirmed one after the other, hashing included; measured on `--single` events (the rate is
 flat). Both runs use a fresh Anvil and print events per second; the ratio is the speed-up.
+
+    python scripts/epcis_benchmark.py --export 100000
+
+commissions 100,000 batches and streams `epcis export --all` of them, printing the time and the
+process's peak RSS at 10 % and at 100 % of the blocks (flat memory: the two are close).
 """
 
 from __future__ import annotations
@@ -146,12 +151,60 @@ def single(count: int, root: Path) -> float:
         node.stop(root)
 
 
+def export_run(count: int, root: Path) -> None:
+    """Commission `count` batches (createBatches, 200 per transaction), then stream `epcis
+    export --all` of them to /dev/null, sampling the peak RSS along the way."""
+    import os
+    import resource
+
+    from provenance.epcis.export import export
+    from provenance.types import NewBatch
+
+    _info, chain, deployment = fresh_chain(root)
+    try:
+        farm = dev_accounts()[1]
+        client = RegistryClient.from_deployment(
+            chain, deployment, Transactor(chain, farm, root=root)
+        )
+        functions = client.contract.functions
+        for start in range(0, count, 200 * 8):
+            calls = []
+            for chunk in range(start, min(count, start + 200 * 8), 200):
+                items = [NewBatch(GTIN, f"X{i}", 10, "KGM").to_tuple()
+                         for i in range(chunk, min(count, chunk + 200))]  # fmt: skip
+                calls.append(functions.createBatches(items))
+            client.transactor.send_many(calls, gas=14_000_000)  # type: ignore[union-attr]
+        samples: list[tuple[int, int]] = []
+
+        def progress(done: int, total: int) -> None:
+            samples.append(
+                (done * 100 // max(total, 1), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+            )
+
+        reader = RegistryClient.from_deployment(chain, deployment)
+        started = time.monotonic()
+        with open(os.devnull, "w") as sink:
+            stats = export(reader, sink, store=None, window=20, progress=progress)
+        seconds = time.monotonic() - started
+        first = next((kib for pct, kib in samples if pct >= 10), samples[0][1])
+        print(f"export: {stats.events} events, {seconds:.1f} s, {stats.events / seconds:.0f} "
+              f"events/s; peak RSS {first / 1024:.0f} MiB at 10 %, {samples[-1][1] / 1024:.0f} MiB "
+              "at 100 %")  # fmt: skip
+    finally:
+        node.stop(root)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--single", type=int, default=1_000)
     parser.add_argument("--chunk", type=int, default=150)
+    parser.add_argument("--export", type=int, default=0, help="also export N events (memory)")
     args = parser.parse_args()
+    if args.export:
+        with tempfile.TemporaryDirectory() as c:
+            export_run(args.export, Path(c))
+        return
     with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
         fast = bulk(args.events, args.chunk, Path(a))
         slow = single(args.single, Path(b))

@@ -183,6 +183,28 @@ def test_round_trip_from_the_chain_alone_keeps_every_mapped_field(
         assert mapped(interpret(event), people) == mapped(interpret(original.exact), people)
 
 
+def test_the_query_logic_answers_over_an_export_with_valid_documents(
+    cast: Cast, reference: Path, tmp_path: Path
+) -> None:
+    from provenance.epcis.query import find_event, query_document
+
+    record_fixture(cast, EventStore(tmp_path / "store"))
+    events = events_of(exported(cast.reader(), None))
+    jam = "https://id.gs1.org/01/09521234000013/10/JAM-1"
+    for params, count in (
+        ({"MATCH_anyEPCClass": jam}, 2),
+        ({"EQ_bizStep": "shipping"}, 1),
+        ({"EQ_disposition": "recalled"}, 1),
+        ({"eventType": "TransformationEvent"}, 1),
+        ({"EQ_bizLocation": "https://id.gs1.org/414/9506000000015"}, 1),
+        ({"perPage": "3"}, 3),
+    ):
+        doc, _ = query_document(events, params)
+        assert_valid_document(doc, reference)
+        assert len(doc["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == count
+    assert find_event(events, events[3]["eventID"]) == events[3]
+
+
 def test_one_batch_and_its_lineage(cast: Cast, reference: Path, tmp_path: Path) -> None:
     record_fixture(cast, EventStore(tmp_path / "store"))
     farm_lot = batch_id("09506000134352", "FARM-001")

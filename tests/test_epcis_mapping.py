@@ -272,3 +272,17 @@ def test_the_store_is_content_addressed_and_detects_changes(tmp_path: Path) -> N
     assert store.check("0x" + "11" * 32).status == Status.MISSING
     store.put(anchor, event.standalone())  # a bad file is replaced by the good content
     assert store.check(anchor).status == Status.OK
+
+
+def test_missing_reference_data_fails_under_ci_and_is_skipped_by_name_elsewhere(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tests.epcis_support import REFERENCE_ENV, require_reference
+
+    monkeypatch.setenv(REFERENCE_ENV, str(tmp_path / "nowhere"))
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="reference data not found"):
+        require_reference(request)
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match=request.node.name):
+        require_reference(request)

@@ -142,3 +142,52 @@ def test_refusals_name_the_prefix_the_exact_quantity_and_what_is_recorded(
     assert "cannot be held exactly" in second.reason and "not rounded" in second.reason
     assert "bizStep storing" in third.reason and "the registry records" in third.reason
     assert report.transactions == 0
+
+
+def _doc(*events: str) -> bytes:
+    body = ",".join(events)
+    return (
+        '{"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],'
+        '"type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2026-01-01T00:00:00Z",'
+        f'"epcisBody": {{"eventList": [{body}]}}}}'
+    ).encode()
+
+
+def _q(lot: str, quantity: str, gtin: str = "09506000134352") -> str:
+    uri = f"https://id.gs1.org/01/{gtin}/10/{lot}"
+    return f'{{"epcClass": "{uri}", "quantity": {quantity}, "uom": "KGM"}}'
+
+
+T = '"eventTime": "2026-01-01T00:00:00Z", "eventTimeZoneOffset": "+00:00"'
+
+
+def test_splits_merges_and_unbalanced_transformations(cast: Cast, tmp_path: Path) -> None:
+    merge = (
+        f'{{"type": "TransformationEvent", {T}, "inputQuantityList": [{_q("S-1", "60")},'
+        f'{_q("S-2", "30")}], "outputQuantityList": [{_q("S-1X", "%s")}]}}'
+    )
+    doc = _doc(
+        f'{{"type": "ObjectEvent", {T}, "action": "ADD", "quantityList": [{_q("S", "100")}]}}',
+        # split: the lots extend the input's, 10 KGM lost
+        f'{{"type": "TransformationEvent", {T}, "inputQuantityList": [{_q("S", "100")}],'
+        f'"outputQuantityList": [{_q("S-1", "60")}, {_q("S-2", "30")}]}}',
+        merge % "89.5",  # not a whole number of the inputs' unit
+        merge % "89",  # merge: one output extending the first input's lot, 1 KGM lost
+        # does not balance: the batch holds 89 KGM, the event consumes 80 KGM
+        f'{{"type": "TransformationEvent", {T}, "inputQuantityList": [{_q("S-1X", "80")}],'
+        f'"outputQuantityList": [{_q("S-1X-A", "80")}]}}',
+        # a split whose outputs exceed the input
+        f'{{"type": "TransformationEvent", {T}, "inputQuantityList": [{_q("S-1X", "89")}],'
+        f'"outputQuantityList": [{_q("S-1X-A", "90")}]}}',
+    )
+    report = import_events(
+        cast.client(FARM), parse(doc, "lineage.jsonld"), store=EventStore(tmp_path / "s")
+    )
+    assert statuses(report) == [RECORDED, RECORDED, REJECTED, RECORDED, REJECTED, REJECTED]
+    assert report.outcomes[1].action == "splitBatch → 2"
+    assert "cannot be expressed exactly in the input's unit KGM" in report.outcomes[2].reason
+    assert report.outcomes[3].action == "mergeBatches (2) → 1"
+    assert "do not balance" in report.outcomes[4].reason
+    assert "exceed the input" in report.outcomes[5].reason
+    registry = cast.reader()
+    assert registry.get_batch(report.outcomes[3].batches[-1]).quantity == 89

@@ -30,11 +30,16 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from eth_utils.address import to_checksum_address
-
 from provenance.epcis.document import SourceEvent
 from provenance.epcis.hashing import ON_CHAIN, anchor_of
-from provenance.epcis.identifiers import Amount, ClassKey, PartyRef, Unmappable, convert
+from provenance.epcis.identifiers import (
+    Amount,
+    ClassKey,
+    PartyRef,
+    Unmappable,
+    convert,
+    same_amount,
+)
 from provenance.epcis.mapping import Coordinates, Intent, Kind, Line, interpret
 from provenance.epcis.store import EventStore
 from provenance.exceptions import InvalidInput, ProvenanceError
@@ -522,7 +527,7 @@ class _Planner:
                 raise Unmappable(f"batch {label} was consumed (split, merged or transformed)")
             if view.recalled:
                 raise Unmappable(f"batch {label} is recalled (or an ancestor is): it cannot {verb}")
-            if view.amount is not None and not _same(line.amount, view.amount):
+            if view.amount is not None and not same_amount(line.amount, view.amount):
                 raise Unmappable(
                     f"the event moves {line.stated} of batch {label}, but the batch holds "
                     f"{view.amount.quantity} {view.amount.uom}: the registry moves whole batches "
@@ -661,7 +666,7 @@ class _Planner:
             if view.pending_to:
                 raise Unmappable(f"input batch {label} has a pending handoff")
             assert view.amount is not None
-            if not _same(line.amount, view.amount):
+            if not same_amount(line.amount, view.amount):
                 raise Unmappable(
                     f"the quantities do not balance: the event consumes {line.stated} of batch "
                     f"{label}, which holds {view.amount.quantity} {view.amount.uom}; the registry "
@@ -837,11 +842,6 @@ class _Planner:
         return actions
 
 
-def _same(stated: Amount, held: Amount) -> bool:
-    value = convert(Decimal(stated.quantity), stated.uom, held.uom)
-    return value is not None and value == held.quantity
-
-
 def _in_unit(line: Line, uom: str) -> int:
     value = convert(Decimal(line.amount.quantity), line.amount.uom, uom)
     if value is None or value != value.to_integral_value():
@@ -994,10 +994,6 @@ def import_events(
         seconds=time.monotonic() - started,
         store=str(store.root),
     )
-
-
-def checksum(address: str) -> str:
-    return str(to_checksum_address(address))
 
 
 __all__ = [

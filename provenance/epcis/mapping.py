@@ -28,7 +28,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -482,11 +481,6 @@ def to_epcis(record: ChainRecord, glns: Mapping[str, int]) -> dict[str, Any]:
         event[f"{PREFIX}:actor"] = f"did:pkh:eip155:{chain_id}:{record.actor}"
     event[ON_CHAIN] = record.coords.to_json()
     return event
-
-
-def amount_value(line: Line | Held) -> Decimal:
-    """The amount in its unit (for comparisons in tests and reports)."""
-    return Decimal(line.amount.quantity)
 
 
 __all__ = [

@@ -158,7 +158,7 @@ def export_run(count: int, root: Path) -> None:
     import resource
 
     from provenance.epcis.export import export
-    from provenance.types import NewBatch
+    from provenance.types import NewBatch, to_hex32
 
     _info, chain, deployment = fresh_chain(root)
     try:
@@ -170,8 +170,10 @@ def export_run(count: int, root: Path) -> None:
         for start in range(0, count, 200 * 8):
             calls = []
             for chunk in range(start, min(count, start + 200 * 8), 200):
-                items = [NewBatch(GTIN, f"X{i}", 10, "KGM").to_tuple()
-                         for i in range(chunk, min(count, chunk + 200))]  # fmt: skip
+                items = [
+                    NewBatch(GTIN, f"X{i}", 10, "KGM", to_hex32(i + 1)).to_tuple()
+                    for i in range(chunk, min(count, chunk + 200))
+                ]  # one event each
                 calls.append(functions.createBatches(items))
             client.transactor.send_many(calls, gas=14_000_000)  # type: ignore[union-attr]
         samples: list[tuple[int, int]] = []

@@ -65,7 +65,7 @@ EXPORTED = (
 )
 DERIVATION = ("BatchConsumed", "BatchSplit", "BatchDerived")
 DEFAULT_WINDOW = 2_000
-CACHE_SIZE = 50_000
+CACHE_SIZE = 10_000  # batches remembered (a miss costs one getLogs): bounds memory
 
 ProgressFn = Callable[[int, int], None]
 

@@ -90,6 +90,7 @@ def _register() -> None:
         contracts,
         demo,
         docs,
+        epcis,
         handoff,
         index,
         node,
@@ -111,6 +112,7 @@ def _register() -> None:
         outbox,
         verify,
         index,
+        epcis,
         demo,
     ):
         for command in module.COMMANDS:

@@ -534,7 +534,10 @@ def format_time(ts: int | None) -> str:
 
     if not ts:
         return "-"
-    return dt.datetime.fromtimestamp(int(ts), dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    try:
+        return dt.datetime.fromtimestamp(int(ts), dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):  # e.g. 2**64 - 1, "valid until further notice"
+        return "never"
 
 
 def parse_amount(value: str, what: str = "amount") -> int:

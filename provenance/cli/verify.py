@@ -364,14 +364,18 @@ def verify(
         if not sep or not name:
             raise InvalidInput(f"invalid --name {item!r}: expected ADDRESS=NAME")
         labels[validate_address(address)] = name
+    from provenance.epcis.store import EventStore, check_report
+
     chain = env.chain()
     deployment = env.deployment()
     if as_json:
         report = run_verify(chain, deployment, bid, docs=docs, names=labels)
+        report = check_report(report, EventStore())  # stored EPCIS events vs their anchors
         click.echo(report.to_json())
     else:
         with console.status("reading the batch's history from the chain…"):
             report = run_verify(chain, deployment, bid, docs=docs, names=labels)
+            report = check_report(report, EventStore())  # stored EPCIS events vs anchors
         render(report)
     ctx = click.get_current_context()
     ctx.exit(report.exit_code)

@@ -8,7 +8,6 @@ data in a session directory (never a `./.provenance` where they started a node),
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,9 +21,10 @@ from web3.contract import Contract
 from provenance import node
 from provenance.chain import LOCAL_POLL_SECONDS, Chain, connect, dev_accounts
 from provenance.compiler import Artifact, compile_contracts
+from tests.support import free_port
+from tests.support.cli import Cli, make_cli
 
 pytest_plugins = [
-    "tests.cli_support",  # the CLI fixtures, shared by tests/test_cli_*.py
     "tests.port_guard",  # the session fails if anything connects to 127.0.0.1:8545
 ]
 
@@ -37,10 +37,20 @@ settings.register_profile("deep", max_examples=2000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses the session's Anvil must say so (`@pytest.mark.anvil`), so that
+    `pytest -m "not anvil"` runs without it."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if "anvil_node" in getattr(item, "fixturenames", ())
+        and item.get_closest_marker("anvil") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            f"{len(unmarked)} test(s) use Anvil without the `anvil` marker: "
+            + ", ".join(unmarked[:20])
+        )
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -144,4 +154,7 @@ def transact() -> Callable[..., Any]:
     return _transact
 
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+@pytest.fixture
+def c(anvil_chain: Chain, snapshot: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """The CLI on the session Anvil, with a fresh deployment and a private data directory."""
+    return make_cli(anvil_chain, tmp_path, monkeypatch)

@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import free_port
 
 from provenance import node
+from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BROWNIE = ROOT / ".venv-brownie" / "bin" / "brownie"

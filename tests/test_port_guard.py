@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_ROOT, free_port
+
+from tests.support import PROJECT_ROOT, free_port
 
 CONNECT_IN_PROCESS = """
     import socket

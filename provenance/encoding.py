@@ -64,11 +64,6 @@ class Address(str):
             raise InvalidInput(f"invalid {what}: the zero address is not allowed")
         return super().__new__(cls, checksum)
 
-    @classmethod
-    def from_chain(cls, value: str) -> Address:
-        """An address read from the chain (no zero check)."""
-        return cls(str(to_checksum_address(value)), allow_zero=True)
-
 
 def validate_address(value: str, what: str = "address", *, allow_zero: bool = False) -> Address:
     """`Address(value, what, allow_zero=…)`: the checksum form, or `InvalidInput`."""

@@ -51,11 +51,6 @@ _FORM = re.compile(r"[A-Z0-9]{2,3}")
 MAX_UINT48 = 2**48 - 1
 
 
-def units_help() -> str:
-    """`KGM (kilogram), GRM (gram), …` for messages and --help."""
-    return ", ".join(f"{code} ({name})" for code, name in UNITS.items())
-
-
 class Uom(str):
     """A unit of measure: one of the UN/ECE Rec 20 codes in `UNITS` (case-insensitive input)."""
 
@@ -74,10 +69,6 @@ class Uom(str):
                 f"{', '.join(UNITS)} (KGM = kilogram, H87 = piece, LTR = litre)"
             )
         return super().__new__(cls, text)
-
-    @property
-    def name(self) -> str:
-        return UNITS[self]
 
 
 def uom_to_bytes(code: str) -> bytes:

@@ -376,7 +376,10 @@ def write_command(func: F) -> F:
 def doc_options(func: F) -> F:
     """`--doc FILE` / `--doc-hash HASH`: a document anchored by its keccak256 hash."""
     func = click.option(
-        "--doc-hash", type=DOC_HASH, help="Anchor this hash (0x + 64 hex) instead of --doc."
+        "--doc-hash",
+        type=DOC_HASH,
+        metavar="0xHASH",
+        help="Anchor this hash (0x + 64 hex) instead of --doc.",
     )(func)
     return click.option(
         "--doc",

@@ -23,7 +23,7 @@ from web3 import Web3
 from web3.middleware.base import Web3Middleware
 from web3.types import FilterParams, LogReceipt, RPCEndpoint, RPCResponse
 
-from provenance.chain import Chain
+from provenance.chain import Chain, is_connection_error, node_message
 from provenance.exceptions import ChainError
 from provenance.rpc import is_range_refusal
 
@@ -125,11 +125,16 @@ def fetch_logs(
         try:
             found.extend(w3.eth.get_logs(params))
         except Exception as exc:
+            if is_connection_error(exc):  # a timeout is not a refusal: asking less won't help
+                raise chain.failure(exc, f"reading logs of blocks {start}-{end}") from exc
             if not is_range_refusal(exc):
-                raise ChainError(f"eth_getLogs failed for blocks {start}-{end}: {exc}") from exc
+                raise ChainError(
+                    f"eth_getLogs failed for blocks {start}-{end}: {node_message(exc)}"
+                ) from exc
             if end == start:
                 raise ChainError(
-                    f"the node refuses eth_getLogs even for the single block {start}: {exc}"
+                    f"the node refuses eth_getLogs even for the single block {start}: "
+                    f"{node_message(exc)}"
                 ) from exc
             span = max(1, (end - start + 1) // 2)
             continue

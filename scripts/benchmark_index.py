@@ -30,9 +30,10 @@ from eth_account.signers.local import LocalAccount
 from provenance import node
 from provenance.chain import Chain, connect, dev_accounts
 from provenance.deploy import Deployment, deploy
+from provenance.gs1 import batch_id
+from provenance.records import NewBatch, Role
 from provenance.registry import RegistryClient
 from provenance.transactions import Transactor
-from provenance.types import NewBatch, Role, batch_id
 
 ROOT = Path(__file__).resolve().parent.parent
 GTIN = "09506000134352"

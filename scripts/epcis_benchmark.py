@@ -34,10 +34,11 @@ from provenance.epcis.hashing import anchor_of
 from provenance.epcis.importer import RECORDED, import_events
 from provenance.epcis.mapping import interpret
 from provenance.epcis.store import EventStore
+from provenance.gs1 import batch_id
 from provenance.outbox import Outbox
+from provenance.records import Role
 from provenance.registry import RegistryClient
 from provenance.transactions import Transactor
-from provenance.types import Role, batch_id
 
 GTIN = "09506000134352"
 FARM_GLN, PROCESSOR_GLN = 9506000000015, 9521234000020
@@ -157,8 +158,9 @@ def export_run(count: int, root: Path) -> None:
     import os
     import resource
 
+    from provenance.encoding import to_hex32
     from provenance.epcis.export import export
-    from provenance.types import NewBatch, to_hex32
+    from provenance.records import NewBatch
 
     _info, chain, deployment = fresh_chain(root)
     try:

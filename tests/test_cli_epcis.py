@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from tests.cli_support import Cli
-from tests.epcis_support import FIXTURES, GLNS, PREFIXES, PROCESSOR, ROLES
+from tests.support.cli import Cli
+from tests.support.epcis import FIXTURES, GLNS, PREFIXES, PROCESSOR, ROLES
 
 pytestmark = pytest.mark.anvil
 FIXTURE = str(FIXTURES / "farm-to-jam.jsonld")

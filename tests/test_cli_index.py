@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from provenance.cli import cli
-from tests.index_support import Rich
 from tests.support import free_port
+from tests.support.index import Rich
 
 pytestmark = pytest.mark.anvil
 

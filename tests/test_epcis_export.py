@@ -25,10 +25,11 @@ from provenance.epcis.identifiers import convert
 from provenance.epcis.importer import RECORDED, scan
 from provenance.epcis.mapping import EXPORT_CONTEXT, Intent, interpret
 from provenance.epcis.store import EventStore, check_report
+from provenance.gs1 import batch_id
 from provenance.registry import RegistryClient
-from provenance.types import batch_id
 from provenance.verify import Verdict, verify
-from tests.epcis_support import (
+from tests.support import PROJECT_ROOT
+from tests.support.epcis import (
     FARM,
     FIXTURE,
     OPERATOR,
@@ -38,8 +39,7 @@ from tests.epcis_support import (
     make_cast,
     record_fixture,
 )
-from tests.epcis_support import reference as reference  # a fixture
-from tests.support import PROJECT_ROOT
+from tests.support.epcis import reference as reference  # a fixture
 
 pytestmark = pytest.mark.anvil
 VALIDATOR = PROJECT_ROOT / "tests" / "epcis2_validate.js"

@@ -19,7 +19,7 @@ from provenance.epcis.importer import (
     import_events,
 )
 from provenance.epcis.store import EventStore
-from tests.epcis_support import (
+from tests.support.epcis import (
     CERTIFIER,
     FARM,
     FIXTURE,
@@ -29,7 +29,7 @@ from tests.epcis_support import (
     record_fixture,
     run,
 )
-from tests.epcis_support import reference as reference  # a fixture
+from tests.support.epcis import reference as reference  # a fixture
 
 pytestmark = pytest.mark.anvil
 

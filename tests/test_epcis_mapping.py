@@ -33,11 +33,11 @@ from provenance.epcis.identifiers import (
 from provenance.epcis.mapping import Kind, interpret
 from provenance.epcis.store import EventStore, Status
 from provenance.exceptions import InvalidInput
-from tests.epcis_support import (
+from tests.support.epcis import (
     FIXTURES,
     assert_schema_valid,
 )
-from tests.epcis_support import (
+from tests.support.epcis import (
     reference as reference,
 )
 
@@ -277,7 +277,7 @@ def test_the_store_is_content_addressed_and_detects_changes(tmp_path: Path) -> N
 def test_missing_reference_data_fails_under_ci_and_is_skipped_by_name_elsewhere(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from tests.epcis_support import REFERENCE_ENV, require_reference
+    from tests.support.epcis import REFERENCE_ENV, require_reference
 
     monkeypatch.setenv(REFERENCE_ENV, str(tmp_path / "nowhere"))
     monkeypatch.setenv("CI", "true")

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from provenance.epcis.query import Query, QueryError, find_event, query_document
-from tests.epcis_support import (
+from tests.support.epcis import (
     FIXTURES,
     assert_schema_valid,
 )
-from tests.epcis_support import (
+from tests.support.epcis import (
     reference as reference,
 )
 

@@ -16,9 +16,9 @@ from provenance import node
 from provenance.chain import connect, dev_accounts
 from provenance.deploy import deploy
 from provenance.logs import EventDecoder, fetch_logs
+from provenance.records import Role
 from provenance.registry import RegistryClient, registry_abi
 from provenance.transactions import Transactor
-from provenance.types import Role
 from scripts.epcis_benchmark import FARM_GLN, PROCESSOR_GLN, generate
 from tests.support import PROJECT_ROOT, free_port
 

@@ -11,8 +11,8 @@ import pytest
 
 from provenance.index import IndexStore, SyncOptions, sync
 from provenance.rpc import RetryPolicy
-from tests.index_support import Rich, reference
-from tests.rpc_proxy import Limits, RpcProxy
+from tests.support.index import Rich, reference
+from tests.support.rpc_proxy import Limits, RpcProxy
 
 pytestmark = pytest.mark.anvil
 

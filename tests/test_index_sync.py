@@ -29,8 +29,8 @@ from provenance.verify import (
     RECALL_EVENTS,
     _decoder,
 )
-from tests.index_support import Node, Rich, Writer, reference, start_node
 from tests.support import PROJECT_ROOT
+from tests.support.index import Node, Rich, Writer, reference, start_node
 
 pytestmark = pytest.mark.anvil
 

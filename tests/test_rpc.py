@@ -22,8 +22,8 @@ from provenance.rpc import (
     _retry_after,
     is_range_refusal,
 )
-from tests.rpc_proxy import Limits, RpcProxy
 from tests.support import free_port
+from tests.support.rpc_proxy import Limits, RpcProxy
 
 pytestmark = pytest.mark.anvil
 

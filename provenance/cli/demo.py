@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from provenance.cli._common import CONTEXT_SETTINGS, Env, console, format_eth, pass_env, print_json
+from provenance.cli.context import CONTEXT_SETTINGS, Env, pass_env
+from provenance.cli.output import console, format_eth, print_json
 
 ACTOR_STYLE = {
     "operator": "bold white",
@@ -59,16 +60,17 @@ def demo(env: Env, as_json: bool, save: bool | None) -> None:
     """
     from rich.markup import escape
 
-    from provenance.chain import EMBEDDED, connect
+    from provenance.chain import EMBEDDED
     from provenance.cli.verify import VERDICT_STYLE, render
     from provenance.demo import run
+    from provenance.session import Session
 
     rpc = env.rpc or EMBEDDED  # the demo never silently uses a running node's saved state
     if not as_json:
         where = "the embedded chain (nothing persists)" if rpc == EMBEDDED else rpc
         console.print(f"[bold]Provenance demo[/] on {where}\n")
     with tempfile.TemporaryDirectory(prefix="provenance-demo-") as tmp:
-        chain = connect(rpc)
+        chain = Session(rpc).chain()
         root = Path(tmp) if rpc == EMBEDDED and not save else None
         result = run(chain, on_step=None if as_json else _show_step, save=save, root=root)
     if as_json:

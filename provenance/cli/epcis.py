@@ -8,16 +8,9 @@ from typing import Any
 
 import click
 
-from provenance.cli._common import (
-    CONTEXT_SETTINGS,
-    Env,
-    ProvenanceGroup,
-    console,
-    parse_batch_ref,
-    pass_env,
-    print_json,
-    write_command,
-)
+from provenance.cli.context import CONTEXT_SETTINGS, Env, ProvenanceGroup, pass_env
+from provenance.cli.options import BATCH, GTIN, LOT, write_command
+from provenance.cli.output import console, print_json
 
 STATUS_STYLE = {
     "recorded": "green",
@@ -114,7 +107,7 @@ def import_cmd(
             registry, events, store=store, dry_run=dry_run, chunk_size=chunk_size
         )
     else:
-        from provenance.cli._common import progress_bar
+        from provenance.cli.output import progress_bar
 
         with progress_bar("importing EPCIS events", len(events)) as advance:
             report = import_events(
@@ -168,9 +161,9 @@ def render_import(report: Any) -> None:
 
 
 @epcis.command("export")
-@click.argument("batch_ref", metavar="[BATCH]", required=False)
-@click.option("--gtin", help="GTIN of the batch (with --lot, instead of BATCH).")
-@click.option("--lot", help="Lot of the batch (with --gtin).")
+@click.argument("batch_ref", metavar="[BATCH]", type=BATCH, required=False)
+@click.option("--gtin", type=GTIN, help="GTIN of the batch (with --lot, instead of BATCH).")
+@click.option("--lot", type=LOT, help="Lot of the batch (with --gtin).")
 @click.option("--lineage", is_flag=True, help="Also its ancestors and descendants.")
 @click.option("--all", "everything", is_flag=True, help="Every event of the deployment.")
 @click.option("--from-block", type=click.IntRange(0), help="First block (with --all).")
@@ -216,13 +209,13 @@ def export_cmd(
         provenance epcis export --all --from-block 100 -o history.jsonld
     """
     from provenance.epcis.export import export
-    from provenance.types import batch_id
+    from provenance.gs1 import batch_id
 
     if sum(bool(x) for x in (batch_ref, gtin or lot, everything)) > 1:
         raise click.UsageError("give one of BATCH, --gtin/--lot or --all")
     bid: str | None = None
     if batch_ref:
-        bid = parse_batch_ref(batch_ref)
+        bid = batch_ref
     elif gtin or lot:
         if not (gtin and lot):
             raise click.UsageError("--gtin and --lot go together")

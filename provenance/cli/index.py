@@ -12,15 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from provenance.cli._common import (
-    CONTEXT_SETTINGS,
-    Env,
-    ProvenanceGroup,
-    console,
-    json_option,
-    pass_env,
-    print_json,
-)
+from provenance.cli.context import CONTEXT_SETTINGS, Env, ProvenanceGroup, pass_env
+from provenance.cli.options import json_option
+from provenance.cli.output import console, print_json
 from provenance.exceptions import ChainError
 
 if TYPE_CHECKING:
@@ -247,11 +241,11 @@ def _deployment(env: Env) -> Deployment:
     """The recorded deployment; when the chain does not answer, the record made through the
     same URL (the index can still be described)."""
     try:
-        return env.deployment()
+        return env.session.deployment()
     except ChainError:
         from provenance.deploy import find_record_for_rpc
 
-        record = find_record_for_rpc(env.rpc_url())
+        record = find_record_for_rpc(env.rpc_url(), env.session.root)
         if record is None:
             raise
         return record

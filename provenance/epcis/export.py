@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, cast
 
+from provenance.encoding import to_hex32
 from provenance.epcis.hashing import GS1_CONTEXT_URL, NAMESPACE, ON_CHAIN, PREFIX, event_hash
 from provenance.epcis.identifiers import Amount, ClassKey
 from provenance.epcis.mapping import (
@@ -37,13 +38,9 @@ from provenance.epcis.mapping import (
     to_epcis,
 )
 from provenance.epcis.store import EventStore, Status
+from provenance.gs1 import Gtin, lot_from_bytes32
 from provenance.logs import Event, EventDecoder, Topic, fetch_logs
-from provenance.types import (
-    gtin_from_int,
-    lot_from_bytes32,
-    to_hex32,
-    uom_from_bytes,
-)
+from provenance.units import uom_from_bytes
 
 if TYPE_CHECKING:
     from provenance.registry import RegistryClient
@@ -102,7 +99,7 @@ class _Catalog:
     def learn(self, event: Event) -> None:
         args = event.args
         if event.name == "BatchCreated":
-            key = ClassKey(gtin_from_int(int(args["gtin"])), lot_from_bytes32(args["lot"]))
+            key = ClassKey(Gtin.from_chain(int(args["gtin"])), lot_from_bytes32(args["lot"]))
             amount = Amount(int(args["quantity"]), uom_from_bytes(args["uom"]))
             self.known.put(to_hex32(args["batchId"]), Held(key, amount))
         elif event.name == "BatchSplit":

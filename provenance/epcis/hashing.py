@@ -31,8 +31,8 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from provenance.encoding import Hex32, to_hex32
 from provenance.exceptions import InvalidInput
-from provenance.types import Hex32, to_hex32
 
 GS1_CONTEXT_URL = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 #: The context URLs the reference implementation ships (and so can read offline).

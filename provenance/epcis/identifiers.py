@@ -12,17 +12,10 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from urllib.parse import unquote, urlparse
 
+from provenance.encoding import validate_address
 from provenance.exceptions import InvalidInput
-from provenance.types import (
-    DIGITAL_LINK_HOST,
-    MAX_UINT48,
-    digital_link,
-    gs1_check_digit,
-    normalize_gtin,
-    validate_address,
-    validate_gln,
-    validate_lot,
-)
+from provenance.gs1 import DIGITAL_LINK_HOST, Gln, Gtin, Lot, digital_link, gs1_check_digit
+from provenance.units import MAX_UINT48
 
 
 class Unmappable(InvalidInput):
@@ -72,7 +65,7 @@ def parse_class(uri: object) -> ClassKey:
     match = _LGTIN.match(text)
     if match:
         try:
-            return ClassKey(_gtin_from_epc(match[1], match[2]), validate_lot(unquote(match[3])))
+            return ClassKey(_gtin_from_epc(match[1], match[2]), Lot(unquote(match[3])))
         except InvalidInput as exc:
             raise Unmappable(f"{text}: {exc}") from None
     if "://" in text:
@@ -87,7 +80,7 @@ def parse_class(uri: object) -> ClassKey:
             )
         if "01" in keys and "10" in keys:
             try:
-                return ClassKey(normalize_gtin(keys["01"]), validate_lot(keys["10"]))
+                return ClassKey(Gtin(keys["01"]), Lot(keys["10"]))
             except InvalidInput as exc:
                 raise Unmappable(f"{text}: {exc}") from None
         if "01" in keys:
@@ -156,7 +149,7 @@ def parse_location(uri: object) -> int:
         keys = _dl_keys(urlparse(text).path) or {}
         if "414" in keys:
             try:
-                return validate_gln(keys["414"])
+                return Gln(keys["414"])
             except InvalidInput as exc:
                 raise Unmappable(f"{text}: {exc}") from None
     raise Unmappable(
@@ -193,7 +186,7 @@ def parse_party(uri: object) -> PartyRef:
         for ai in ("417", "414"):
             if ai in keys:
                 try:
-                    return PartyRef(text, gln=validate_gln(keys[ai]))
+                    return PartyRef(text, gln=Gln(keys[ai]))
                 except InvalidInput as exc:
                     raise Unmappable(f"{text}: {exc}") from None
     if _SGLN.match(text):

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from provenance.cbv import BIZ_STEPS
+from provenance.encoding import ZERO_ADDRESS, text_to_bytes32, to_hex32
 from provenance.epcis.document import SourceEvent
 from provenance.epcis.hashing import ON_CHAIN, anchor_of
 from provenance.epcis.identifiers import (
@@ -43,27 +45,22 @@ from provenance.epcis.identifiers import (
 from provenance.epcis.mapping import Coordinates, Intent, Kind, Line, interpret
 from provenance.epcis.store import EventStore
 from provenance.exceptions import InvalidInput, ProvenanceError
-from provenance.logs import EventDecoder, fetch_logs
-from provenance.outbox import OPEN_STATUSES
-from provenance.transactions import GAS_MARGIN
-from provenance.types import (
-    MAX_UINT64,
-    ZERO_ADDRESS,
-    NewBatch,
-    Participant,
-    Role,
+from provenance.gs1 import (
+    Gtin,
     batch_id,
-    biz_step_name,
-    gtin_from_int,
     gtin_to_int,
     lot_extends,
     lot_from_bytes32,
     lot_to_bytes32,
-    text_to_bytes32,
-    to_hex32,
-    uom_from_bytes,
-    uom_to_bytes,
 )
+from provenance.logs import EventDecoder, fetch_logs
+from provenance.outbox import OPEN_STATUSES
+from provenance.records import NewBatch, Participant, Role
+from provenance.transactions import GAS_MARGIN
+from provenance.units import uom_from_bytes, uom_to_bytes
+
+#: `validUntil` of an attestation from an EPCIS certification: valid until further notice.
+MAX_UINT64 = 2**64 - 1
 
 if TYPE_CHECKING:
     from provenance.registry import RegistryClient
@@ -221,7 +218,7 @@ def scan(registry: RegistryClient) -> _Anchors:
         if event.name == "BatchCreated":
             bid = to_hex32(args["batchId"])
             found.created[bid] = (
-                gtin_from_int(int(args["gtin"])),
+                Gtin.from_chain(int(args["gtin"])),
                 lot_from_bytes32(args["lot"]),
                 Amount(int(args["quantity"]), uom_from_bytes(args["uom"])),
             )
@@ -818,7 +815,7 @@ class _Planner:
         if self.operator is None:
             self.operator = self.registry.operator() or ZERO_ADDRESS
         actions = []
-        reason = bytes.fromhex(text_to_bytes32(biz_step_name(intent.biz_step) or "holding")[2:])
+        reason = bytes.fromhex(text_to_bytes32(BIZ_STEPS.get(intent.biz_step) or "holding")[2:])
         doc = bytes.fromhex(anchor[2:])
         for line in intent.lines:
             view = self.batch(line.key)
@@ -902,7 +899,7 @@ def import_events(
         raise InvalidInput("importing needs an account (--account)")
     chain = registry.chain
     outbox = transactor.outbox
-    if not dry_run and outbox is not None and outbox.entries(chain.chain_id, OPEN_STATUSES):
+    if not dry_run and outbox is not None and outbox.entries(chain.identity, OPEN_STATUSES):
         outbox.flush(chain)  # a killed import's signed transactions first
     planner = _Planner(
         registry,

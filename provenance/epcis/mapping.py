@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from provenance.cbv import BIZ_STEP_CODES, BIZ_STEPS, DISPOSITIONS, biz_step_code, disposition_code
+from provenance.encoding import Hex32, bytes32_to_text, text_to_bytes32
 from provenance.epcis.hashing import GS1_CONTEXT_URL, NAMESPACE, ON_CHAIN, PREFIX
 from provenance.epcis.identifiers import (
     COUNT_UNIT,
@@ -47,16 +49,6 @@ from provenance.epcis.identifiers import (
     whole_amount,
 )
 from provenance.exceptions import InvalidInput
-from provenance.types import (
-    BIZ_STEP_CODES,
-    Hex32,
-    biz_step_code,
-    biz_step_name,
-    bytes32_to_text,
-    disposition_code,
-    disposition_name,
-    text_to_bytes32,
-)
 
 #: The `@context` of every document this toolkit writes.
 EXPORT_CONTEXT: list[Any] = [GS1_CONTEXT_URL, {PREFIX: NAMESPACE}]
@@ -446,8 +438,8 @@ def to_epcis(record: ChainRecord, glns: Mapping[str, int]) -> dict[str, Any]:
     if kind == Kind.COMMISSION:
         event.update(bizStep="commissioning", disposition="active")
     elif kind == Kind.SHIP:
-        event["bizStep"] = biz_step_name(record.biz_step) or "shipping"
-        event["disposition"] = disposition_name(record.disposition) or "in_transit"
+        event["bizStep"] = BIZ_STEPS.get(record.biz_step) or "shipping"
+        event["disposition"] = DISPOSITIONS.get(record.disposition) or "in_transit"
         if record.location:
             event["bizLocation"] = {"id": location_uri(record.location)}
     elif kind == Kind.RECEIVE:

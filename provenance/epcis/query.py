@@ -94,7 +94,7 @@ def _epc_key(uri: str) -> str:
     text = uri.strip()
     if text.startswith("urn:epc:id:sgtin:"):
         prefix, item, serial = text[len("urn:epc:id:sgtin:") :].split(".", 2)
-        from provenance.types import gs1_check_digit
+        from provenance.gs1 import gs1_check_digit
 
         body = item[0] + prefix + item[1:]
         return f"sgtin:{body}{gs1_check_digit(body)}/{serial}"

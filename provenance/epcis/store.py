@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from provenance.config import data_dir
+from provenance.encoding import Hex32, to_hex32
 from provenance.epcis.hashing import anchor_of, event_hash, merge_contexts, ni_of
 from provenance.exceptions import InvalidInput
-from provenance.types import Hex32, to_hex32
 
 
 class Status(StrEnum):

@@ -39,6 +39,7 @@ from typing import Any, Protocol
 
 from eth_utils.address import to_checksum_address
 
+from provenance.chain import ChainIdentity
 from provenance.config import data_dir
 from provenance.exceptions import ConfigError
 from provenance.index.schema import EventTable, Schema, quote
@@ -53,14 +54,6 @@ Topic = str | Sequence[str] | None
 
 
 # ---------------------------------------------------------------------------- identity
-
-
-@dataclass(frozen=True)
-class ChainIdentity:
-    """Which chain: its id and its genesis block hash (lower-case 0x-hex)."""
-
-    chain_id: int
-    genesis_hash: str
 
 
 @dataclass(frozen=True)

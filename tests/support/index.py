@@ -16,11 +16,12 @@ from provenance import demo, node
 from provenance.chain import Chain, connect, dev_accounts
 from provenance.demo import DemoResult
 from provenance.deploy import Deployment, deploy, record_path
+from provenance.gs1 import batch_id
 from provenance.index import IndexStore, SyncOptions, sync
+from provenance.records import NewBatch, Role
 from provenance.registry import RegistryClient
 from provenance.rpc import JsonRpc
 from provenance.transactions import Transactor
-from provenance.types import NewBatch, Role, batch_id
 from tests.support import free_port
 
 GTIN = "09506000134352"  # under the farm's prefix

@@ -20,9 +20,9 @@ from provenance.epcis.document import read
 from provenance.epcis.importer import ImportReport, import_events
 from provenance.epcis.store import EventStore
 from provenance.outbox import Outbox
+from provenance.records import Role
 from provenance.registry import RegistryClient
 from provenance.transactions import Transactor
-from provenance.types import Role
 from tests.support import PROJECT_ROOT
 
 #: Where GS1's files are: $PROVENANCE_EPCIS_REFERENCE, else `<repo>/../shared/epcis`.

@@ -22,13 +22,13 @@ from provenance.index import IndexStore, Syncer, SyncOptions, open_syncer, sync
 from provenance.index.store import read_key
 from provenance.logs import address_topic, fetch_logs
 from provenance.rpc import JsonRpc
-from provenance.verify import (
+from provenance.verify.analysis import (
     AGREEMENT_EVENTS,
     EDGE_EVENTS,
     PARTICIPANT_EVENTS,
     RECALL_EVENTS,
-    _decoder,
 )
+from provenance.verify.collect import _decoder
 from tests.support import PROJECT_ROOT
 from tests.support.index import Node, Rich, Writer, reference, start_node
 

@@ -153,7 +153,9 @@ class Rich:
 
     @property
     def record(self) -> Path:
-        return record_path(self.deployment.chain_id, self.node.root.parent)
+        identity = self.deployment.identity
+        assert identity is not None, "the rich chain's deployment knows its chain"
+        return record_path(identity, self.node.root.parent)
 
 
 @pytest.fixture(scope="session")

@@ -38,6 +38,7 @@ from eth_account.signers.local import LocalAccount
 from provenance.agreements import AgreementsClient
 from provenance.chain import EMBEDDED, Chain, dev_accounts
 from provenance.deploy import Deployment, deploy
+from provenance.directory import Directory
 from provenance.registry import RegistryClient, TransformOutput
 from provenance.transactions import Transactor
 from provenance.types import (
@@ -52,7 +53,6 @@ from provenance.types import (
     disposition_code,
     format_eth,
     keccak_hex,
-    text_to_bytes32,
 )
 from provenance.verify import Report, Verdict, verify
 
@@ -68,6 +68,15 @@ PRICE_WEI = 10**18  # 1 ETH
 TOLERANCE_BPS = 200  # ±2 % of the agreed quantity
 PENALTY_BPS_PER_DAY = 250  # 2.5 % per whole day late at the tender
 PENALTY_CAP_BPS = 1_000
+#: The names the operator publishes in its participant directory (each registered with the hash
+#: of its directory entry as metadata, so the resolver can show them).
+PUBLISHED_NAMES = {
+    "farm": "Green Valley Farm",
+    "carrier": "Swift Haulage",
+    "processor": "Sunny Jam Co.",
+    "retailer": "Corner Shop",
+    "certifier": "EcoCert Lab",
+}
 #: The four batches the customer verifies, and the verdict the story leads to.
 EXPECTED = {
     "lot A": Verdict.WARNING,  # its sibling lot B is recalled
@@ -106,6 +115,7 @@ class DemoResult:
     report: Report  # lot A's
     reports: dict[str, Report] = field(default_factory=dict)  # keys of `EXPECTED`
     steps: tuple[Step, ...] = field(default=())
+    directory: Directory = field(default_factory=Directory)  # what the operator publishes
 
     @property
     def names(self) -> dict[str, str]:
@@ -192,6 +202,8 @@ def run(
         return AgreementsClient.from_deployment(chain, deployment, story.transactor(part))
 
     operator = registry("operator")
+    directory = Directory.of({cast[part]: name for part, name in PUBLISHED_NAMES.items()})
+    metadata = {entry.address: entry.metadata_hash for entry in directory.entries}
     roles = {
         "farm": "producer",
         "carrier": "carrier",
@@ -200,7 +212,7 @@ def run(
         "certifier": "certifier",
     }
     results = [
-        operator.register_participant(cast[part], role, 0, text_to_bytes32(part))
+        operator.register_participant(cast[part], role, 0, metadata[cast[part]])
         for part, role in roles.items()
     ]
     results += [
@@ -389,6 +401,7 @@ def run(
         report=reports["lot A"],
         reports=reports,
         steps=tuple(story.steps),
+        directory=directory,
     )
 
 

@@ -91,9 +91,11 @@ def _register() -> None:
         demo,
         docs,
         handoff,
+        label,
         node,
         outbox,
         participant,
+        serve,
         verify,
     )
 
@@ -109,6 +111,8 @@ def _register() -> None:
         docs,
         outbox,
         verify,
+        label,
+        serve,
         demo,
     ):
         for command in module.COMMANDS:

@@ -25,6 +25,7 @@ from tests.support import free_port
 pytest_plugins = [
     "tests.cli_support",  # the CLI fixtures, shared by tests/test_cli_*.py
     "tests.port_guard",  # the session fails if anything connects to 127.0.0.1:8545
+    "tests.web_support",  # the demo's chain served by the resolver, and the system Chromium
 ]
 
 #: Settings a user may have exported for their own work; none of them may steer a test.

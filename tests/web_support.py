@@ -57,7 +57,7 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def artifacts() -> Path:
+def web_artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
 

@@ -52,6 +52,8 @@ class Label:
                 "e.g. https://id.example.com"
             )
         gtin14, checked = normalize_gtin(gtin), validate_lot(lot)
+        if checked in (".", ".."):  # a dot segment: URL parsers drop it from a path
+            return cls(gtin14, checked, f"{base}/01/{gtin14}?10={checked}")
         return cls(gtin14, checked, digital_link(gtin14, checked, host=base))
 
     @property

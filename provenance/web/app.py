@@ -30,7 +30,8 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, request_response
+from starlette.types import Receive, Scope, Send
 
 from provenance.exceptions import InvalidInput
 from provenance.types import normalize_gtin, validate_lot
@@ -122,13 +123,14 @@ def _accept(header: str | None) -> dict[str, float]:
         major = media_type.split("/")[0]
         best = None
         for media, q in ranges:  # the most specific range that matches decides
-            rank = (
-                3
-                if media == media_type
-                else 2
-                if media == f"{major}/*"
-                else (1 if media == "*/*" else 0)
-            )
+            if media == media_type:
+                rank = 3
+            elif media_type == "application/xhtml+xml":
+                rank = 0  # only when asked for by name: */* and application/* mean text/html
+            elif media == f"{major}/*":
+                rank = 2
+            else:
+                rank = 1 if media == "*/*" else 0
             if rank and (best is None or rank > best[0]):
                 best = (rank, q)
         if best is not None:
@@ -176,8 +178,11 @@ def _wants_json(request: Request) -> bool:
         fmt = dict(query).get("format", "").lower()
         if fmt:
             return fmt in ("json", "linkset")
+    except links.LinkError:
+        pass  # a query we cannot read: the Accept header decides
+    try:
         accept = _accept(request.headers.get("accept"))
-    except (links.LinkError, Problem):
+    except Problem:
         return False
     return max(accept.get(JSON, 0), accept.get(LINKSET, 0)) > accept.get(HTML, 0)
 
@@ -429,14 +434,21 @@ def create_app(
 
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
-        return resolver.problem(request, Problem(status, str(getattr(exc, "detail", "error"))))
+        headers = getattr(exc, "headers", None) or {}
+        detail = str(getattr(exc, "detail", "error"))
+        return resolver.problem(request, Problem(status, detail, headers=headers))
+
+    def route(path: str, handler: Endpoint) -> Route:
+        # An ASGI object, not a function: Starlette then passes every method to it (a function
+        # endpoint would get GET/HEAD only and Starlette's own 405 for the rest).
+        return Route(path, _EveryMethod(read_only(handler)), methods=None)
 
     routes = [
-        Route("/", read_only(resolver.home), methods=None),
-        Route("/lookup", read_only(resolver.lookup), methods=None),
-        Route("/.well-known/gs1resolver", read_only(resolver.well_known), methods=None),
-        Route("/static/{name}", read_only(resolver.static), methods=None),
-        Route("/{path:path}", read_only(resolver.resolve), methods=None),
+        route("/", resolver.home),
+        route("/lookup", resolver.lookup),
+        route("/.well-known/gs1resolver", resolver.well_known),
+        route("/static/{name}", resolver.static),
+        route("/{path:path}", resolver.resolve),
     ]
     app = Starlette(
         routes=routes,
@@ -445,6 +457,16 @@ def create_app(
     app.state.resolver = resolver
     app.state.cache = cache
     return app
+
+
+class _EveryMethod:
+    """An endpoint as a plain ASGI app (see `create_app`)."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.app = request_response(endpoint)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
 
 
 def set_base_url(app: Starlette, base_url: str) -> None:

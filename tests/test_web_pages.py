@@ -190,7 +190,7 @@ def test_content_negotiation(web_site: Site, accept: str, query: str, expected: 
     answer = get(web_site, LOT_A + query, headers={"Accept": accept})
     assert answer.status_code == 200
     assert answer.headers["content-type"] == expected
-    assert answer.headers["vary"] == "Accept"
+    assert answer.headers["vary"] == "Accept, Accept-Encoding"
 
 
 @pytest.mark.parametrize(
@@ -251,7 +251,7 @@ def test_head_and_options_answer_like_a_read_only_resource(web_site: Site) -> No
     page = get(web_site, LOT_A)
     head = httpx.head(web_site.base + LOT_A, timeout=30)
     assert head.status_code == 200 and head.content == b""
-    assert head.headers["content-length"] == str(len(page.content))
+    assert head.headers["content-length"] == page.headers["content-length"]
     options = httpx.options(web_site.base + LOT_A, timeout=30)
     assert options.status_code == 204 and options.headers["allow"] == "GET, HEAD, OPTIONS"
 
@@ -304,3 +304,26 @@ def test_a_cached_report_lasts_until_an_event_touches_its_family(
     registry(site, "processor", tmp_path).recall_batch(site.result.product, "mislabelled")
     failed = get(site, LOT_A + "?format=json").json()
     assert failed["verdict"] == "FAILED" and source.computed == 3
+
+
+def test_long_answers_are_gzipped_for_clients_that_accept_it(web_site: Site) -> None:
+    plain = get(web_site, LOT_A, headers={"Accept-Encoding": "identity"})
+    packed = get(web_site, LOT_A, headers={"Accept-Encoding": "gzip, deflate"})
+    assert "content-encoding" not in plain.headers
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.text == plain.text
+    assert int(packed.headers["content-length"]) < len(plain.content) / 2
+
+
+def test_a_long_history_shows_its_first_and_last_events_and_points_to_the_json(
+    web_site: Site,
+) -> None:
+    from dataclasses import replace
+
+    from provenance.web.public import TIMELINE_FIRST, TIMELINE_LAST, page_view
+
+    report = web_site.result.reports["lot A"]
+    long = replace(report, timeline=report.timeline * 10)  # 110 events
+    view = page_view(long, {}, web_site.chain.chain_id)
+    assert view.hidden == 110 - TIMELINE_FIRST - TIMELINE_LAST
+    assert len(view.timeline) == TIMELINE_FIRST + TIMELINE_LAST

@@ -231,3 +231,17 @@ def test_the_chain_going_back_drops_everything() -> None:
         assert source.calls == 2
 
     asyncio.run(main())
+
+
+def test_the_listening_socket_says_it_is_tcp_so_answers_are_not_delayed() -> None:
+    """asyncio sets TCP_NODELAY only on sockets created as IPPROTO_TCP; without it each answer
+    waited ~40 ms for the client's delayed ACK (Nagle), capping one client near 22 pages/s."""
+    import socket
+
+    from provenance.web.server import bind
+
+    sock = bind("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()

@@ -18,6 +18,7 @@ forbids them.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import logging
@@ -37,7 +38,7 @@ from provenance.exceptions import InvalidInput
 from provenance.types import normalize_gtin, validate_lot
 from provenance.web import links
 from provenance.web.cache import ReportCache
-from provenance.web.public import page_view, public_json, when
+from provenance.web.public import TIMELINE_FIRST, page_view, public_json, when
 from provenance.web.source import Head, Source, SourceUnavailable
 
 HERE = Path(__file__).resolve().parent
@@ -66,6 +67,9 @@ LINK_TYPES = {
 }
 ALLOW = "GET, HEAD, OPTIONS"
 MAX_ACCEPT = 1024
+#: Answers longer than this are sent gzip-compressed to clients that accept it (compressed once
+#: per head, with the rendering).
+GZIP_ABOVE = 1400
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
@@ -229,7 +233,7 @@ class Resolver:
             media_type=CONTENT_TYPES[kind],
             headers={
                 **SECURITY_HEADERS,
-                "Vary": "Accept",
+                "Vary": "Accept, Accept-Encoding",
                 "Cache-Control": "no-cache",
                 **(headers or {}),
             },
@@ -331,20 +335,23 @@ class Resolver:
             'type="application/linkset+json"'
         }
         if kind == LINKSET:
-            body = entry.render(LINKSET, head, lambda: self._linkset(link, canonical))
-            return self.respond(body, LINKSET, headers=link_header)
-        if kind == JSON:
-            body = entry.render(JSON, head, lambda: self._json(report, link, canonical, head))
-            return self.respond(body, JSON, headers=link_header)
-        body = entry.render(HTML, head, lambda: self._page(report, entry.verified.names, link,
-                                                           canonical, head))  # fmt: skip
-        return self.respond(body, HTML, headers=link_header)
+            make: Callable[[], bytes] = lambda: self._linkset(link, canonical)  # noqa: E731
+        elif kind == JSON:
+            make = lambda: self._json(report, link, canonical, head)  # noqa: E731
+        else:
+            make = lambda: self._page(report, entry.verified.names, link, canonical, head)  # noqa: E731
+        body = entry.render(kind, head, make)
+        if len(body) > GZIP_ABOVE and _accepts_gzip(request.headers.get("accept-encoding", "")):
+            body = entry.render(f"{kind}+gzip", head, lambda: gzip.compress(body, 6))
+            link_header["Content-Encoding"] = "gzip"
+        return self.respond(body, kind, headers=link_header)
 
     def _page(self, report: Any, names: Mapping[str, str], link: links.BatchLink,
               canonical: str, head: Head) -> bytes:  # fmt: skip
         view = page_view(report, names, self.source.chain_id)
         title = f"{view.verdict}: lot {link.lot}"
         return self.html("batch.html", title=title, v=view, path=link.path, link=canonical,
+                         first_shown=TIMELINE_FIRST,
                          head=head)  # fmt: skip
 
     def _json(self, report: Any, link: links.BatchLink, canonical: str, head: Head) -> bytes:
@@ -379,6 +386,14 @@ class Resolver:
             ]
         }
         return json.dumps(body, indent=2).encode()
+
+
+def _accepts_gzip(header: str) -> bool:
+    for item in header.lower().split(","):
+        name, _, params = item.strip().partition(";")
+        if name.strip() == "gzip":
+            return params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
 
 
 def _hint(status: int) -> str:

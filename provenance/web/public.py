@@ -35,6 +35,8 @@ PRIVATE_DELIVERY_FIELDS = frozenset(
      "days_late"}
 )  # fmt: skip
 PRIVATE_DETAILS = frozenset({"daysLate"})
+#: A long history shows its first and last events on the page (all of them are in the JSON).
+TIMELINE_FIRST, TIMELINE_LAST = 10, 50
 #: Last line of defence: a public reason that still looks like an amount is not shown.
 _AMOUNT = re.compile(r"\d ETH\b|\bof token 0x|credited|penalt|\bday\(s\) late", re.I)
 _SHORT_ID = re.compile(r"0x[0-9a-f]{8}…")
@@ -241,6 +243,8 @@ class PageView:
     participants: list[Party]
     notes: list[Reason]
     batch_id: str
+    #: Events left out of the page's timeline (after the first `TIMELINE_FIRST`), 0 if none.
+    hidden: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -428,6 +432,9 @@ def page_view(report: Report, names: Mapping[str, str], chain_id: int) -> PageVi
         )
         for entry in report.timeline
     ]
+    hidden = max(0, len(timeline) - TIMELINE_FIRST - TIMELINE_LAST)
+    if hidden:
+        timeline = timeline[:TIMELINE_FIRST] + timeline[-TIMELINE_LAST:]
     attestations = [
         {
             "claim": _text(a.claim) or a.claim,
@@ -495,6 +502,7 @@ def page_view(report: Report, names: Mapping[str, str], chain_id: int) -> PageVi
         participants=[],
         notes=[r for r in public_reasons(report) if r.severity == INFO],
         batch_id=report.batch_id,
+        hidden=hidden,
     )
     page.participants = sorted(people.seen.values(), key=lambda p: (p.name is None, p.label))
     return page

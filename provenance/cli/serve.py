@@ -12,7 +12,7 @@ from provenance.exceptions import ConfigError
 DEFAULT_PORT = 8000
 
 
-def base_url_option_check(value: str | None) -> str | None:
+def _checked_base_url(value: str | None) -> str | None:
     if value is None:
         return None
     import re
@@ -90,7 +90,7 @@ def serve(
             "--serve` to serve the demo's chain"
         )
     published = Directory.load(directory) if directory is not None else Directory()
-    public = base_url_option_check(base_url)
+    public = _checked_base_url(base_url)
     chain = env.chain(offline_ok=True)
     deployment = env.deployment()
     try:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Coroutine
+from typing import Any
 
 import pytest
 
@@ -122,6 +124,24 @@ def test_bad_directories_are_refused(data: object, message: str) -> None:
 # ------------------------------------------------------------------------ the cache
 
 
+def run_async(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run on a thread of its own: in a full run, Playwright's sync API (the session's browser)
+    keeps an event loop running on the main thread, where `asyncio.run` refuses to start."""
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(coroutine)
+        except BaseException as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(60)
+    if failure:
+        raise failure[0]
+
+
 class FakeSource:
     """A chain whose head and events the test moves by hand."""
 
@@ -162,7 +182,7 @@ def test_concurrent_requests_share_one_computation() -> None:
         results = await asyncio.gather(*(cache.get("0xabc") for _ in range(20)))
         assert len({id(entry) for entry, _head in results}) == 1
 
-    asyncio.run(main())
+    run_async(main())
     assert source.calls == 1 and cache.misses == 1
 
 
@@ -179,7 +199,7 @@ def test_events_outside_the_family_keep_the_entry_inside_drop_it() -> None:
         await cache.get("0xabc")
         assert source.calls == 2
 
-    asyncio.run(main())
+    run_async(main())
 
 
 def test_a_report_that_an_event_overtook_while_computing_is_not_kept() -> None:
@@ -200,7 +220,7 @@ def test_a_report_that_an_event_overtook_while_computing_is_not_kept() -> None:
         await cache.get("0xabc")
         assert len(cache) == 1 and source.calls == 2
 
-    asyncio.run(main())
+    run_async(main())
 
 
 def test_a_down_source_fails_fast_then_is_asked_again() -> None:
@@ -217,7 +237,7 @@ def test_a_down_source_fails_fast_then_is_asked_again() -> None:
         time.sleep(0.25)
         await cache.get("0xabc")
 
-    asyncio.run(main())
+    run_async(main())
 
 
 def test_the_chain_going_back_drops_everything() -> None:
@@ -230,7 +250,7 @@ def test_the_chain_going_back_drops_everything() -> None:
         await cache.get("0xabc")
         assert source.calls == 2
 
-    asyncio.run(main())
+    run_async(main())
 
 
 def test_the_listening_socket_says_it_is_tcp_so_answers_are_not_delayed() -> None:

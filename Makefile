@@ -13,7 +13,7 @@ NODE_BIN := $(CURDIR)/node_modules/.bin
 export PATH := $(NODE_BIN):$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/build/solcx
 
-.PHONY: demo serve-demo chromium screenshots web-benchmark test setup lint typecheck slither pytest forge coverage-readme mutation compile artifacts gas-table benchmark clean
+.PHONY: demo serve-demo chromium screenshots web-benchmark test setup lint typecheck slither pytest forge coverage-readme mutation compile artifacts gas-table benchmark benchmark-index clean
 
 # --rpc embedded: a PROVENANCE_RPC exported for your own node does not send the demo there.
 demo: setup
@@ -115,6 +115,10 @@ web-benchmark: setup
 # The README's screenshots of the verification page, from the browser tests' harness.
 screenshots: setup chromium
 	$(BIN)/python scripts/screenshots.py
+
+# Index sync throughput and peak RSS at 10k, 50k and 100k events (docs/index.md).
+benchmark-index: setup
+	$(BIN)/python scripts/benchmark_index.py
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

@@ -28,7 +28,7 @@ from eth_utils.address import is_hex_address, to_checksum_address
 
 from provenance.chain import Chain, dev_accounts
 from provenance.config import data_dir, write_json_atomic
-from provenance.exceptions import KeystoreError
+from provenance.exceptions import KeystoreError, NotFoundError, PasswordUnavailable
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 DEV_PREFIX = "dev:"
@@ -39,11 +39,18 @@ Password = str | Callable[[], str]
 
 @dataclass(frozen=True)
 class KeystoreInfo:
-    """A keystore file: its account name, address and path (no secret material)."""
+    """A keystore file: its account name, address and path (no secret material). `problem`
+    says why a file in the keystore folder cannot be used (truncated, not a keystore…); its
+    `address` is then "" unless the file still names one."""
 
     name: str
     address: str
     path: Path
+    problem: str = ""
+
+    @property
+    def usable(self) -> bool:
+        return not self.problem
 
 
 def keystore_dir(root: Path | None = None) -> Path:
@@ -94,7 +101,7 @@ def read_private_key(source: TextIO | Path | str) -> LocalAccount:
 def _password(password: Password) -> str:
     value = password() if callable(password) else password
     if not isinstance(value, str):
-        raise KeystoreError("no password given")
+        raise PasswordUnavailable("no password given")
     return value
 
 
@@ -116,21 +123,18 @@ class Keystore:
         return self.path(name).exists()
 
     def list(self) -> list[KeystoreInfo]:
-        """Every keystore account, sorted by name."""
+        """Every file in the keystore folder, sorted by name — a damaged one too, with its
+        `problem` (so it is never silently missing from a listing)."""
         found = []
         for path in sorted(self.directory.glob("*.json")):
             if path.name.startswith("."):
                 continue
-            try:
-                address = to_checksum_address("0x" + str(json.loads(path.read_text())["address"]))
-            except (OSError, ValueError, KeyError, TypeError):
-                continue  # not a keystore file
-            found.append(KeystoreInfo(path.stem, address, path))
+            found.append(_inspect(path))
         return found
 
     def find(self, address: str) -> KeystoreInfo | None:
         wanted = to_checksum_address(address)
-        return next((info for info in self.list() if info.address == wanted), None)
+        return next((info for info in self.list() if info.address == wanted and info.usable), None)
 
     def create(self, name: str, password: Password) -> KeystoreInfo:
         """A new account with a fresh random key."""
@@ -166,25 +170,55 @@ class Keystore:
         return KeystoreInfo(name, account.address, path)
 
     def load(self, name: str, password: Password) -> LocalAccount:
-        """Decrypt account `name`; `KeystoreError` for unknown names and wrong passwords."""
+        """Decrypt account `name`. `NotFoundError` for an unknown name, `KeystoreError` for a
+        wrong password or a damaged file, `PasswordUnavailable` when no password could be had
+        (the file is not even looked at then: a missing password file is not a corrupt key)."""
         path = self.path(name)
         if not path.exists():
             known = ", ".join(info.name for info in self.list()) or "none"
-            raise KeystoreError(
+            raise NotFoundError(
                 f"no account named {name!r} in {self.directory} (known: {known}); create one with "
                 "`provenance account new` or `provenance account import`"
             )
+        info = _inspect(path)
+        if info.problem:
+            raise KeystoreError(
+                f"keystore {path} is damaged ({info.problem}): restore it from your backup; "
+                "the key cannot be read from this file"
+            )
+        data = json.loads(path.read_text())
+        secret = _password(password)  # before decrypting: its failures are not the file's
         try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise KeystoreError(f"keystore {path} is unreadable: {exc}") from None
-        try:
-            key = Account.decrypt(data, _password(password))
+            key = Account.decrypt(data, secret)
         except ValueError:
             raise KeystoreError(f"wrong password for account {name}") from None
         except Exception as exc:
-            raise KeystoreError(f"keystore {path} is corrupt ({type(exc).__name__})") from None
+            raise KeystoreError(
+                f"keystore {path} is damaged ({type(exc).__name__}): restore it from your backup"
+            ) from None
         return cast(LocalAccount, Account.from_key(key))
+
+
+def _inspect(path: Path) -> KeystoreInfo:
+    """A keystore file as listed: usable, or with the reason it is not."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        return KeystoreInfo(path.stem, "", path, f"unreadable: {exc.strerror or exc}")
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        return KeystoreInfo(path.stem, "", path, f"truncated or not JSON ({exc})")
+    if not isinstance(data, dict):
+        return KeystoreInfo(path.stem, "", path, "not a keystore file")
+    try:
+        address = str(to_checksum_address("0x" + str(data["address"]).removeprefix("0x")))
+    except (KeyError, ValueError, TypeError):
+        address = ""
+    crypto = data.get("crypto") or data.get("Crypto")
+    if not address or not isinstance(crypto, dict) or "ciphertext" not in crypto:
+        return KeystoreInfo(path.stem, address, path, "not a complete keystore (v3) file")
+    return KeystoreInfo(path.stem, address, path)
 
 
 def is_dev_spec(spec: str) -> bool:
@@ -203,14 +237,14 @@ def address_of(spec: str, *, keystore: Keystore | None = None) -> str:
             )
         return str(dev_accounts(int(index_text) + 1)[int(index_text)].address)
     if text.lower().startswith("0x"):
-        from provenance.types import validate_address
+        from provenance.encoding import Address
 
-        return validate_address(text, "address", allow_zero=True)
+        return Address(text, "address", allow_zero=True)
     store = keystore or Keystore()
     name = validate_name(text)
     info = next((i for i in store.list() if i.name == name), None)
     if info is None:
-        raise KeystoreError(
+        raise NotFoundError(
             f"no account named {name!r}: give an address, dev:N, or a keystore name from "
             "`provenance account list`"
         )
@@ -248,7 +282,7 @@ def resolve_account(
     if is_hex_address(text):
         info = store.find(text)
         if info is None:
-            raise KeystoreError(
+            raise NotFoundError(
                 f"no keystore holds address {to_checksum_address(text)}: import its key with "
                 "`provenance account import`"
             )
@@ -256,5 +290,5 @@ def resolve_account(
     else:
         name = text
     if password is None:
-        raise KeystoreError(f"a password is needed to unlock account {name}")
+        raise PasswordUnavailable(f"a password is needed to unlock account {name}")
     return store.load(name, password)

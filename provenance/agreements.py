@@ -27,28 +27,34 @@ from web3.logs import DISCARD
 from provenance.chain import Chain
 from provenance.client import ContractClient
 from provenance.compiler import load_artifact
-from provenance.exceptions import InvalidInput
-from provenance.reverts import expected_revert
-from provenance.signing import AgreementApproval, sign_agreement
-from provenance.transactions import Transactor
-from provenance.types import (
-    BPS,
-    MAX_UINT48,
+from provenance.encoding import (
+    MAX_UINT256,
     ZERO32,
     ZERO_ADDRESS,
+    Hex32,
+    b32,
+    bytes32_to_text,
+    short_hex,
+    text_to_bytes32,
+    to_hex32,
+    uint,
+    validate_address,
+)
+from provenance.exceptions import InvalidInput
+from provenance.money import BPS
+from provenance.records import (
     Agreement,
     AgreementStatus,
     AgreementTerms,
     ClaimProof,
     DisputeKind,
-    Hex32,
     Leg,
     TxResult,
-    short_hex,
-    text_to_bytes32,
-    to_hex32,
-    validate_address,
 )
+from provenance.reverts import expected_revert, moment
+from provenance.signing import AgreementApproval, sign_agreement
+from provenance.transactions import Transactor
+from provenance.units import MAX_UINT48, Uom
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -88,10 +94,6 @@ ERC20_ABI: list[dict[str, Any]] = [
 @lru_cache(maxsize=1)
 def agreements_abi() -> list[dict[str, Any]]:
     return load_artifact(AGREEMENTS).abi
-
-
-def _b32(value: str) -> bytes:
-    return bytes.fromhex(to_hex32(value)[2:])
 
 
 def _id_topic(agreement_id: int) -> str:
@@ -246,8 +248,11 @@ class AgreementsClient(ContractClient):
 
     def propose(self, terms: AgreementTerms) -> tuple[int, TxResult]:
         """Propose as buyer or supplier; returns (agreement id, result). The id is 0 if the
-        transaction was queued offline."""
+        transaction was queued offline. The terms are checked as the contract will check them —
+        the deadline against the next block's time, an ERC-20 token for contract code — so a
+        proposal that would revert is refused before anything is signed."""
         self._check_terms(terms)
+        self._check_live(terms)
         result = self._send(
             self.contract.functions.propose(terms.to_tuple()),
             f"propose agreement {terms.buyer} ← {terms.supplier}",
@@ -279,6 +284,7 @@ class AgreementsClient(ContractClient):
         """Create an Accepted agreement from both parties' approvals (a party that sends the
         transaction may pass None)."""
         self._check_terms(terms)
+        self._check_live(terms)
         auths = []
         for party, approval, role in (
             (terms.buyer, buyer, "buyer"),
@@ -321,6 +327,9 @@ class AgreementsClient(ContractClient):
         first if the allowance is short). Returns the results in order (approve, fund) or
         (fund,)."""
         terms = terms or self.terms_of(agreement_id)
+        if self._in_status(agreement_id, AgreementStatus.ACCEPTED):
+            self._not_after(terms.delivery_deadline, "AgreementsFundingClosed", agreement_id,
+                            deliveryDeadline=moment(terms.delivery_deadline))  # fmt: skip
         escrow = terms.escrow()
         results: list[TxResult] = []
         call = self.contract.functions.fund(agreement_id, terms.to_tuple())
@@ -352,6 +361,9 @@ class AgreementsClient(ContractClient):
         agreement and hand it to the tender point. `proofs` = one per required claim, in order
         (see `RegistryClient.claim_proofs`). Lateness is measured now, at the tender."""
         terms = terms or self.terms_of(agreement_id)
+        if self._in_status(agreement_id, AgreementStatus.FUNDED, AgreementStatus.DISPUTED):
+            self._not_after(terms.closes_at, "AgreementsTenderClosed", agreement_id,
+                            closedAt=moment(terms.closes_at))  # fmt: skip
         if len(proofs) != len(terms.required_claims):
             raise expected_revert(
                 "AgreementsClaimCount",
@@ -362,7 +374,7 @@ class AgreementsClient(ContractClient):
             self.contract.functions.tender(
                 agreement_id,
                 terms.to_tuple(),
-                _b32(batch),
+                b32(batch),
                 (leg or Leg()).to_tuple(),
                 [p.to_tuple() for p in proofs],
             ),
@@ -376,7 +388,7 @@ class AgreementsClient(ContractClient):
         terms = terms or self.terms_of(agreement_id)
         bid = to_hex32(batch) if batch else self.tendered_batch(agreement_id)
         return self._send(
-            self.contract.functions.withdrawTender(agreement_id, terms.to_tuple(), _b32(bid)),
+            self.contract.functions.withdrawTender(agreement_id, terms.to_tuple(), b32(bid)),
             f"withdraw the tender of agreement {agreement_id}",
         )
 
@@ -393,7 +405,7 @@ class AgreementsClient(ContractClient):
         bid = to_hex32(batch) if batch else self.tendered_batch(agreement_id)
         return self._send(
             self.contract.functions.acceptDelivery(
-                agreement_id, terms.to_tuple(), _b32(bid), _b32(document)
+                agreement_id, terms.to_tuple(), b32(bid), b32(document)
             ),
             f"accept the delivery of agreement {agreement_id}",
         )
@@ -411,7 +423,7 @@ class AgreementsClient(ContractClient):
         bid = to_hex32(batch) if batch else self.tendered_batch(agreement_id)
         return self._send(
             self.contract.functions.rejectDelivery(
-                agreement_id, terms.to_tuple(), _b32(bid), _b32(text_to_bytes32(reason))
+                agreement_id, terms.to_tuple(), b32(bid), b32(text_to_bytes32(reason))
             ),
             f"reject the delivery of agreement {agreement_id}",
         )
@@ -424,13 +436,17 @@ class AgreementsClient(ContractClient):
         terms = terms or self.terms_of(agreement_id)
         return self._send(
             self.contract.functions.escalate(
-                agreement_id, terms.to_tuple(), _b32(text_to_bytes32(reason))
+                agreement_id, terms.to_tuple(), b32(text_to_bytes32(reason))
             ),
             f"escalate agreement {agreement_id}",
         )
 
     def reclaim(self, agreement_id: int, terms: AgreementTerms | None = None) -> TxResult:
+        """Take the escrow back (the buyer) when nothing was tendered by deadline + grace."""
         terms = terms or self.terms_of(agreement_id)
+        if self._in_status(agreement_id, AgreementStatus.FUNDED):
+            self._not_before(terms.closes_at + 1, "AgreementsNotRefundableYet", agreement_id,
+                             "refundableAfter")  # fmt: skip
         return self._send(
             self.contract.functions.reclaim(agreement_id, terms.to_tuple()),
             f"reclaim agreement {agreement_id}",
@@ -458,7 +474,7 @@ class AgreementsClient(ContractClient):
         bid = self._dispute_batch(agreement_id, batch)
         return self._send(
             self.contract.functions.resolve(
-                agreement_id, terms.to_tuple(), _b32(bid), supplier_amount, deliver
+                agreement_id, terms.to_tuple(), b32(bid), supplier_amount, deliver
             ),
             f"resolve agreement {agreement_id}",
         )
@@ -469,9 +485,13 @@ class AgreementsClient(ContractClient):
         """Apply the default after the arbiter timeout (anyone): a rejection refunds the buyer,
         an escalation pays the supplier as if accepted and passes title."""
         terms = terms or self.terms_of(agreement_id)
+        status, _kind, _tendered, disputed_at, _tag = self.state_of(agreement_id)
+        if status == AgreementStatus.DISPUTED and disputed_at:
+            self._not_before(disputed_at + terms.arbiter_timeout, "AgreementsArbiterTimeoutPending",
+                             agreement_id, "defaultAfter")  # fmt: skip
         bid = self._dispute_batch(agreement_id, batch)
         return self._send(
-            self.contract.functions.resolveByDefault(agreement_id, terms.to_tuple(), _b32(bid)),
+            self.contract.functions.resolveByDefault(agreement_id, terms.to_tuple(), b32(bid)),
             f"resolve agreement {agreement_id} by default",
         )
 
@@ -492,12 +512,64 @@ class AgreementsClient(ContractClient):
         with that nonce becomes invalid."""
         return self._send(self.contract.functions.useNonce(), "invalidate signed approvals")
 
+    def _in_status(self, agreement_id: int, *statuses: AgreementStatus) -> bool:
+        """Whether the agreement is in one of `statuses` (a time check only applies there: in
+        any other status the contract refuses the call for its status first)."""
+        return self.chain.reachable and self.status_of(agreement_id) in statuses
+
+    def _not_after(self, last: int, error: str, agreement_id: int, **args: str) -> None:
+        """Refuse before sending when the next block comes after `last` (the contract's
+        deadline check would revert with `error`)."""
+        if not self.chain.reachable:
+            return
+        upcoming = self.next_block_time()
+        if upcoming > last:
+            raise expected_revert(error, id=str(agreement_id), now_=moment(upcoming), **args)
+
+    def _not_before(self, first: int, error: str, agreement_id: int, name: str) -> None:
+        """Refuse before sending when the next block comes before `first`."""
+        if not self.chain.reachable:
+            return
+        upcoming = self.next_block_time()
+        if upcoming < first:
+            raise expected_revert(
+                error, id=str(agreement_id), now_=moment(upcoming), **{name: moment(first)}
+            )
+
+    def _check_live(self, terms: AgreementTerms) -> None:
+        """What `propose` checks against the chain: the deadline is after the next block's
+        time, and an ERC-20 token is a contract."""
+        if not self.chain.reachable:
+            return
+        upcoming = self.next_block_time()
+        if terms.delivery_deadline <= upcoming:
+            raise expected_revert(
+                "AgreementsDeadlineInPast",
+                deliveryDeadline=moment(terms.delivery_deadline),
+                now_=moment(upcoming),
+            )
+        if not terms.is_eth and not self.chain.has_code(terms.token):
+            raise InvalidInput(
+                f"token {terms.token} has no contract code on {self.chain.identity.describe()}: "
+                "give the address of an ERC-20 token on this chain (or no --token, for ETH)"
+            )
+
     @staticmethod
     def _check_terms(terms: AgreementTerms) -> None:
-        """The contract's `propose` checks, client-side, with its messages."""
+        """The contract's `propose` checks, client-side, with its messages — plus the ranges
+        of its integer types, so nothing out of range reaches the ABI encoder."""
         for what in ("buyer", "supplier", "arbiter"):
             validate_address(str(getattr(terms, what)), what)
         validate_address(terms.carrier, "carrier", allow_zero=True)
+        validate_address(terms.token, "token", allow_zero=True)
+        Uom(terms.uom)
+        uint(terms.price, 256, "price")
+        uint(terms.salt, 256, "salt")
+        uint(terms.delivery_deadline, 64, "delivery deadline")
+        for name in ("grace_period", "inspection_period", "arbiter_timeout"):
+            uint(getattr(terms, name), 32, name.replace("_", " "))
+        for name in ("penalty_bps_per_day", "tolerance_bps", "penalty_cap_bps"):
+            uint(getattr(terms, name), 16, name.replace("_", " "))
         parties = {terms.buyer, terms.supplier, terms.arbiter}
         if len(parties) != 3 or terms.carrier in (terms.buyer, terms.supplier):
             raise expected_revert(
@@ -507,7 +579,11 @@ class AgreementsClient(ContractClient):
                 arbiter=terms.arbiter,
                 carrier=terms.carrier,
             )
-        if terms.price <= 0 or not 0 < terms.quantity <= MAX_UINT48:
+        if (
+            terms.price <= 0
+            or not 0 < terms.quantity <= MAX_UINT48
+            or terms.price + -(-terms.price * terms.tolerance_bps // BPS) > MAX_UINT256
+        ):
             raise expected_revert(
                 "AgreementsInvalidAmounts", price=str(terms.price), quantity=str(terms.quantity)
             )
@@ -531,8 +607,6 @@ class AgreementsClient(ContractClient):
             )
         for required in terms.required_claims:
             if required.attester in (terms.buyer, terms.supplier):
-                from provenance.types import bytes32_to_text
-
                 raise expected_revert(
                     "AgreementsInvalidAttester",
                     claim=bytes32_to_text(required.claim),

@@ -1,4 +1,8 @@
-"""What the typed contract clients share: decoded reads and writes through a `Transactor`."""
+"""What the typed contract clients share: decoded reads and writes through a `Transactor`.
+
+Every failed read or event scan becomes one library error through `provenance.reverts.explain`
+(a decoded revert, `ChainUnreachable`, or the node's own message), like every write.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,12 @@ from eth_utils.address import to_checksum_address
 from web3.contract import Contract
 
 from provenance.chain import Chain
-from provenance.exceptions import ChainError, ConfigError
+from provenance.encoding import Address
+from provenance.exceptions import ConfigError
 from provenance.logs import Event, EventDecoder, Topic, fetch_logs
-from provenance.reverts import from_web3_error
-from provenance.transactions import Transactor, is_connection_error
-from provenance.types import TxResult, validate_address
+from provenance.records import TxResult
+from provenance.reverts import explain
+from provenance.transactions import Transactor
 
 
 class ContractClient:
@@ -33,7 +38,7 @@ class ContractClient:
         from_block: int = 0,
     ) -> None:
         self.chain = chain
-        self.address = validate_address(address, f"{self.kind} address")
+        self.address = Address(address, f"{self.kind} address")
         self.transactor = transactor
         self.abi = abi
         self.from_block = from_block  # where event scans start (the deployment block)
@@ -45,12 +50,6 @@ class ContractClient:
     def decoder(self) -> EventDecoder:
         return EventDecoder(self.abi)
 
-    def _unreachable(self, exc: BaseException) -> ChainError:
-        return ChainError(
-            f"cannot reach the chain at {self.chain.rpc}: {exc.__class__.__name__} "
-            "(is the node running? `provenance node start`)"
-        )
-
     def _events(self, names: Sequence[str], *topics: str | Sequence[str] | None) -> list[Event]:
         """Decoded events of this contract named `names` (OR-ed in topic 0), filtered by the
         further `topics` (0x hex; None = any; a list = any of), in chain order, from
@@ -59,25 +58,17 @@ class ContractClient:
         rest = [cast(Topic, topic) for topic in topics]
         try:
             logs = fetch_logs(self.chain, self.address, [first, *rest], self.from_block)
-        except ChainError:
-            raise
         except Exception as exc:
-            if is_connection_error(exc):
-                raise self._unreachable(exc) from exc
-            raise
+            raise explain(exc, self.chain, f"reading the {self.kind}'s events") from exc
         return self.decoder.decode_all(logs)
 
     def _read(self, call: Any) -> Any:
-        """`call.call()` with an unreachable node and reverts turned into ProvenanceErrors."""
+        """`call.call()`, any failure turned into one library error."""
         try:
             return call.call()
         except Exception as exc:
-            if is_connection_error(exc):
-                raise self._unreachable(exc) from exc
-            decoded = from_web3_error(exc)
-            if decoded is not None:
-                raise decoded from exc
-            raise
+            name = getattr(call, "fn_name", "a view")
+            raise explain(exc, self.chain, f"calling {name} on the {self.kind}") from exc
 
     def _send(self, call: Any, description: str, value: int = 0) -> TxResult:
         if self.transactor is None:
@@ -92,3 +83,7 @@ class ContractClient:
         if self.transactor is None:
             raise ConfigError(f"this {self.kind} client is read-only: no sending account")
         return self.transactor.address
+
+    def next_block_time(self) -> int:
+        """The earliest timestamp the next block can carry (time-dependent checks use it)."""
+        return self.chain.next_block_time()

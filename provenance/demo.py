@@ -36,24 +36,17 @@ from pathlib import Path
 from eth_account.signers.local import LocalAccount
 
 from provenance.agreements import AgreementsClient
+from provenance.cbv import biz_step_code, disposition_code
 from provenance.chain import EMBEDDED, Chain, dev_accounts
 from provenance.deploy import Deployment, deploy
 from provenance.directory import Directory
+from provenance.encoding import Hex32, keccak_hex
+from provenance.gs1 import batch_id
+from provenance.money import format_eth
+from provenance.records import AgreementTerms, Leg, RequiredClaim, TxResult
 from provenance.registry import RegistryClient, TransformOutput
+from provenance.times import DAY
 from provenance.transactions import Transactor
-from provenance.types import (
-    DAY,
-    AgreementTerms,
-    Hex32,
-    Leg,
-    RequiredClaim,
-    TxResult,
-    batch_id,
-    biz_step_code,
-    disposition_code,
-    format_eth,
-    keccak_hex,
-)
 from provenance.verify import Report, Verdict, verify
 
 FARM_PREFIX = "9506000"  # the farm's GS1 company prefix

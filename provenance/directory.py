@@ -20,8 +20,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from provenance.encoding import Hex32, keccak_hex, validate_address
 from provenance.exceptions import ConfigError, InvalidInput
-from provenance.types import Hex32, keccak_hex, validate_address
 
 MAX_NAME_LENGTH = 80
 

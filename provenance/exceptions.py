@@ -1,4 +1,26 @@
-"""The exception tree. Every error the library raises on purpose is a `ProvenanceError`."""
+"""The exception tree. Every error the library raises on purpose is a `ProvenanceError`.
+
+One root, a few category bases that also derive from the built-in a caller would catch, and the
+specific errors below them::
+
+    ProvenanceError
+    ├── InvalidInput (ValueError)        bad input, refused before anything is sent
+    ├── NotFoundError (LookupError)      unknown batch, participant, agreement, account, record
+    ├── PermissionDenied                 the caller may not do this
+    ├── StateConflict                    does not fit the current state
+    ├── ChainError                       the endpoint answered something unusable
+    │   └── ChainUnreachable (ConnectionError)   no answer at all: the chain is down
+    ├── ConfigError, CompilerError, NodeError, KeystoreError, SignatureError, OutboxError
+    ├── TransactionError                 a transaction failed or is stuck (`tx_hash`)
+    │   └── InsufficientFunds
+    └── ContractRevert                   a contract call reverted (`error_name`, `error_args`)
+        └── one per category: RevertedInvalid (also InvalidInput), RevertedNotFound (also
+            NotFoundError), RevertedPermission (also PermissionDenied), RevertedState (also
+            StateConflict)
+
+A revert of invalid arguments is both a `ContractRevert` and an `InvalidInput`; input refused by
+the library before anything reaches a contract is an `InvalidInput` only.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +29,57 @@ class ProvenanceError(Exception):
     """Root of every error this package raises on purpose; the CLI prints its message."""
 
 
+# ------------------------------------------------------------------------------- categories
+
+
+class InvalidInput(ProvenanceError, ValueError):
+    """An argument is invalid (bad GTIN, lot, amount, time, address…): nothing was sent."""
+
+
+class NotFoundError(ProvenanceError, LookupError):
+    """The thing referred to (batch, participant, agreement, account, record) does not exist."""
+
+
+class PermissionDenied(ProvenanceError):
+    """The caller is not allowed to do this (wrong role, not custodian, not a party…)."""
+
+
+class StateConflict(ProvenanceError):
+    """The request does not fit the current state (already exists, pending handoff, wrong
+    status, too early or too late…)."""
+
+
+class ChainError(ProvenanceError):
+    """The RPC endpoint answered something unusable."""
+
+
+class ChainUnreachable(ChainError, ConnectionError):
+    """The RPC endpoint did not answer at all (refused, timed out, node stopped): the chain is
+    down from here. Writes are queued in the outbox; reads fail with this."""
+
+
+# ---------------------------------------------------------------------------- local matters
+
+
 class CompilerError(ProvenanceError):
     """The contracts could not be compiled, or the compiler could not be found."""
 
 
 class ConfigError(ProvenanceError):
-    """Bad configuration, deployment record or command-line input."""
+    """Bad configuration or local files: data directory, deployment record, node record."""
 
 
 class NodeError(ProvenanceError):
     """A local node (Anvil/Ganache) could not be started, stopped or reached."""
 
 
-class ChainError(ProvenanceError):
-    """The RPC endpoint is unreachable or answered something unusable."""
-
-
 class KeystoreError(ProvenanceError):
     """A keystore account is missing, unreadable, or the password is wrong."""
+
+
+class PasswordUnavailable(KeystoreError):
+    """No password could be had: no --password-file / PROVENANCE_PASSWORD and no terminal, an
+    unreadable password file, or the prompt was interrupted. The keystore itself is fine."""
 
 
 class SignatureError(ProvenanceError):
@@ -34,6 +89,9 @@ class SignatureError(ProvenanceError):
 
 class OutboxError(ProvenanceError):
     """The outbox of signed transactions could not be read or written."""
+
+
+# ----------------------------------------------------------------------------- transactions
 
 
 class TransactionError(ProvenanceError):
@@ -63,22 +121,23 @@ class InsufficientFunds(TransactionError):
 
 class ContractRevert(ProvenanceError):
     """A contract call reverted. `error_name` is the Solidity custom error (e.g.
-    `RegistryUnknownBatch`), `args` its decoded arguments; the message is human readable.
+    `RegistryUnknownBatch`), `error_args` its decoded arguments; the message is human readable.
 
-    Raised as one of the subclasses below, chosen by `provenance.reverts`.
+    Raised as one of the subclasses below, chosen by `provenance.reverts` (also when the client
+    predicts the revert before sending: same class, same message).
     """
 
     def __init__(
         self,
         message: str,
         error_name: str = "",
-        args: tuple[object, ...] = (),
+        error_args: tuple[object, ...] = (),
         selector: str = "",
     ) -> None:
         super().__init__(message)
         self.message = message
         self.error_name = error_name
-        self.args = tuple(args)  # the decoded custom-error arguments (not the message)
+        self.error_args = tuple(error_args)
         self.selector = selector
         self.tx_hash: str | None = None  # set when a mined transaction reverted
 
@@ -86,17 +145,17 @@ class ContractRevert(ProvenanceError):
         return self.message
 
 
-class NotFoundError(ContractRevert):
-    """The thing referred to (batch, participant, agreement, attestation) does not exist."""
+class RevertedInvalid(ContractRevert, InvalidInput):
+    """The contract refused an argument (bad GTIN, lot, quantity, signature…)."""
 
 
-class PermissionDenied(ContractRevert):
-    """The caller is not allowed to do this (wrong role, not custodian, not a party…)."""
+class RevertedNotFound(ContractRevert, NotFoundError):
+    """The contract does not know the batch, participant, agreement or attestation."""
 
 
-class InvalidInput(ContractRevert):
-    """An argument is invalid (bad GTIN, lot, quantity, signature…); also raised client-side."""
+class RevertedPermission(ContractRevert, PermissionDenied):
+    """The contract refused the caller (wrong role, not custodian, not a party…)."""
 
 
-class StateConflict(ContractRevert):
-    """The call does not fit the current state (already exists, pending handoff, wrong status…)."""
+class RevertedState(ContractRevert, StateConflict):
+    """The contract refused the call in the current state."""

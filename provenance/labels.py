@@ -21,8 +21,9 @@ from xml.sax.saxutils import escape
 
 import segno
 
+from provenance.encoding import Hex32, keccak_hex
 from provenance.exceptions import InvalidInput
-from provenance.types import Hex32, batch_id, digital_link, keccak_hex, normalize_gtin, validate_lot
+from provenance.gs1 import Gtin, Lot, batch_id, digital_link
 
 #: Where labels point by default: the resolver `provenance serve` runs on this machine.
 DEFAULT_RESOLVER = "http://127.0.0.1:8000"
@@ -51,7 +52,7 @@ class Label:
                 f"invalid resolver {resolver!r}: expected http(s)://host[:port][/path], "
                 "e.g. https://id.example.com"
             )
-        gtin14, checked = normalize_gtin(gtin), validate_lot(lot)
+        gtin14, checked = Gtin(gtin), Lot(lot)
         if checked in (".", ".."):  # a dot segment: URL parsers drop it from a path
             return cls(gtin14, checked, f"{base}/01/{gtin14}?10={checked}")
         return cls(gtin14, checked, digital_link(gtin14, checked, host=base))
@@ -80,19 +81,19 @@ class Label:
 
 def parse_label_ref(value: str, resolver: str = DEFAULT_RESOLVER) -> Label:
     """`GTIN:LOT` or a GS1 Digital Link (any host, or `01/<gtin>/10/<lot>`) → a Label."""
-    from provenance.types import parse_digital_link
+    from provenance.gs1 import parse_digital_link
 
     text = value.strip()
     if "/01/" in text or text.startswith(("01/", "http://", "https://")):
         gtin, lot = parse_digital_link(text)
         return Label.of(gtin, lot, resolver)
-    gtin, sep, lot = text.partition(":")
+    gtin_text, sep, lot_text = text.partition(":")
     if not sep:
         raise InvalidInput(
             f"invalid batch {value!r}: expected GTIN:LOT (09521234000013:JAM-2026-01-A) or a "
             "GS1 Digital Link"
         )
-    return Label.of(gtin, lot, resolver)
+    return Label.of(gtin_text, lot_text, resolver)
 
 
 # --------------------------------------------------------------------------------- drawing
@@ -288,17 +289,18 @@ def batches_of_gtin(chain: Any, deployment: Any, gtin: str | int) -> list[tuple[
     from eth_typing import HexStr
 
     from provenance.compiler import load_artifact
+    from provenance.encoding import to_hex32
+    from provenance.gs1 import Gtin, lot_from_bytes32
     from provenance.logs import EventDecoder, Topic, fetch_logs
-    from provenance.types import gtin_from_int, lot_from_bytes32, to_hex32
 
-    wanted = normalize_gtin(gtin)
+    wanted = Gtin(gtin)
     decoder = EventDecoder(load_artifact("ProvenanceRegistry").abi)
     registry, start = deployment.registry, int(deployment.deploy_block)
     found: dict[str, tuple[tuple[int, int], str]] = {}  # batch id → (position, lot)
     for event in decoder.decode_all(
         fetch_logs(chain, registry, [decoder.topic("BatchCreated")], start)
     ):
-        if gtin_from_int(int(event.args["gtin"])) == wanted:
+        if Gtin.from_chain(int(event.args["gtin"])) == wanted:
             found[to_hex32(event.args["batchId"])] = (
                 event.key,
                 lot_from_bytes32(event.args["lot"]),

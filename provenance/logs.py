@@ -23,29 +23,11 @@ from web3 import Web3
 from web3.middleware.base import Web3Middleware
 from web3.types import FilterParams, LogReceipt, RPCEndpoint, RPCResponse
 
-from provenance.chain import Chain
+from provenance.chain import Chain, is_connection_error, node_message
 from provenance.exceptions import ChainError
+from provenance.rpc import is_range_refusal
 
 DEFAULT_MAX_RANGE = 10_000
-
-#: Fragments of the answers nodes and providers give when a getLogs range or result is too big.
-_REFUSALS = (
-    "more than",  # "query returned more than 10000 results"
-    "range too large",
-    "range is too large",
-    "block range",
-    "too many",
-    "limit exceeded",
-    "exceeds",
-    "exceed maximum",
-    "response size",
-    "payload too large",
-    "entity too large",
-    "413",
-    "-32005",
-    "timeout",
-    "timed out",
-)
 
 Topic = HexStr | Sequence[HexStr] | None
 
@@ -102,15 +84,6 @@ def count_calls(target: Chain | Web3, counter: CallCounter | None = None) -> Ite
 # ---------------------------------------------------------------------------- fetching
 
 
-def is_range_refusal(exc: BaseException) -> bool:
-    """Whether a getLogs failure means "ask for less" rather than a real error."""
-    response = getattr(exc, "response", None)
-    if getattr(response, "status_code", None) == 413:
-        return True
-    text = f"{exc!s} {getattr(exc, 'rpc_response', '')}".lower()
-    return any(fragment in text for fragment in _REFUSALS)
-
-
 def fetch_logs(
     chain: Chain,
     address: str | Sequence[str],
@@ -152,11 +125,16 @@ def fetch_logs(
         try:
             found.extend(w3.eth.get_logs(params))
         except Exception as exc:
+            if is_connection_error(exc):  # a timeout is not a refusal: asking less won't help
+                raise chain.failure(exc, f"reading logs of blocks {start}-{end}") from exc
             if not is_range_refusal(exc):
-                raise ChainError(f"eth_getLogs failed for blocks {start}-{end}: {exc}") from exc
+                raise ChainError(
+                    f"eth_getLogs failed for blocks {start}-{end}: {node_message(exc)}"
+                ) from exc
             if end == start:
                 raise ChainError(
-                    f"the node refuses eth_getLogs even for the single block {start}: {exc}"
+                    f"the node refuses eth_getLogs even for the single block {start}: "
+                    f"{node_message(exc)}"
                 ) from exc
             span = max(1, (end - start + 1) // 2)
             continue

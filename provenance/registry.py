@@ -1,10 +1,13 @@
 """Typed client of the ProvenanceRegistry contract.
 
-Reads return frozen dataclasses from `provenance.types`; writes go through a `Transactor` and
-return a `TxResult` (plus the new ids where a call creates something — computed client-side, the
-same way the contract does). Arguments are validated client-side first (GTIN, lot, prefix,
-addresses, codes) and a few cheap reads catch the common mistakes (unknown batch, a lot that does
-not extend its parent's) before a transaction is signed; the contract stays the authority.
+Reads return frozen records (`provenance.records`); writes go through a `Transactor` and return a
+`TxResult` (plus the new ids where a call creates something — computed client-side, the same way
+the contract does). Arguments are the library's value types (`Gtin`, `Lot`, `Uom`, `Quantity`,
+`Address`, …: plain strings and ints are validated by the same constructors), and a few cheap
+reads catch the common mistakes before a transaction is signed — an unknown batch, a lot that
+does not extend its parent's, the same batch given twice, a merge whose loss swallows its
+inputs, an attestation about nothing or already expired — with the message the contract's error
+would carry; the contract stays the authority.
 
 What the registry keeps only in its events is rebuilt from them here, with a constant number of
 `eth_getLogs` calls: participants (`list_participants`), company prefixes (`list_prefixes`), a
@@ -12,7 +15,7 @@ batch's lot and parents (`lot_of`, `parents_of`, `ancestors_of`) and the attesta
 required claim (`claim_proof`).
 
 Byte32 values (batch ids, documents, claims, reasons) are accepted as 0x hex; reasons and claims
-may also be short text (`provenance.types.text_to_bytes32`).
+may also be short text (`provenance.encoding.text_to_bytes32`).
 """
 
 from __future__ import annotations
@@ -25,49 +28,53 @@ from typing import TYPE_CHECKING, Any
 
 from eth_utils.address import to_checksum_address
 
+from provenance.cbv import biz_step_code, disposition_code
 from provenance.chain import Chain
 from provenance.client import ContractClient
 from provenance.compiler import load_artifact
-from provenance.exceptions import ChainError, InvalidInput, StateConflict
-from provenance.logs import address_topic
-from provenance.reverts import expected_revert
-from provenance.signing import SignedHandoff, sign_handoff
-from provenance.transactions import Transactor, is_connection_error
-from provenance.types import (
-    MAX_UINT48,
+from provenance.encoding import (
     ZERO32,
     ZERO_ADDRESS,
+    Address,
+    Hex32,
+    address_subject,
+    attestation_id,
+    b32,
+    bytes32_to_text,
+    required_text32,
+    short_hex,
+    text_to_bytes32,
+    to_hex32,
+)
+from provenance.exceptions import InvalidInput, NotFoundError, StateConflict
+from provenance.gs1 import (
+    CompanyPrefix,
+    Gln,
+    Gtin,
+    Lot,
+    batch_id,
+    gtin_to_int,
+    lot_extends,
+    lot_from_bytes32,
+    lot_to_bytes32,
+)
+from provenance.logs import address_topic
+from provenance.records import (
     Batch,
     BatchState,
     ClaimProof,
-    CompanyPrefix,
     Handoff,
-    Hex32,
     NewBatch,
     Participant,
     RequiredClaim,
     Role,
     TxResult,
-    address_subject,
-    attestation_id,
-    batch_id,
-    biz_step_code,
-    disposition_code,
-    gtin_from_int,
-    gtin_to_int,
-    lot_extends,
-    lot_from_bytes32,
-    lot_to_bytes32,
-    normalize_gtin,
-    short_hex,
-    text_to_bytes32,
-    to_hex32,
-    uom_from_bytes,
-    uom_to_bytes,
-    validate_address,
-    validate_gln,
-    validate_lot,
 )
+from provenance.reverts import expected_revert, moment
+from provenance.signing import SignedHandoff, sign_handoff
+from provenance.times import DAY, Moment
+from provenance.transactions import Transactor
+from provenance.units import MAX_UINT48, Quantity, Uom, uom_from_bytes, uom_to_bytes
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -113,22 +120,6 @@ class PrefixAssignment:
     assigned_at: int
 
 
-def _b32(value: str | bytes) -> bytes:
-    return bytes.fromhex(to_hex32(value)[2:])
-
-
-def _quantity(value: int, what: str = "quantity", *, allow_zero: bool = False) -> int:
-    if (
-        not isinstance(value, int)
-        or value < 0
-        or value > MAX_UINT48
-        or (value == 0 and not allow_zero)
-    ):
-        low = 0 if allow_zero else 1
-        raise InvalidInput(f"invalid {what} {value!r}: expected a whole number {low}..{MAX_UINT48}")
-    return value
-
-
 def _chunks(items: Sequence[str], size: int = TOPIC_CHUNK) -> Iterable[list[str]]:
     for i in range(0, len(items), size):
         yield list(items[i : i + size])
@@ -164,7 +155,7 @@ class RegistryClient(ContractClient):
     def get_batch(self, batch: str) -> Batch:
         """Current state of a batch (`exists` is False for an unknown id)."""
         bid = to_hex32(batch)
-        info = self._read(self.contract.functions.getBatch(_b32(bid)))
+        info = self._read(self.contract.functions.getBatch(b32(bid)))
         (
             custodian,
             owner,
@@ -194,7 +185,7 @@ class RegistryClient(ContractClient):
             lineage_recalled=bool(lineage_recalled),
             tender_leg=bool(tender_leg),
             pending_ownership=bool(pending_ownership),
-            gtin=gtin_from_int(int(gtin)),
+            gtin=Gtin.from_chain(int(gtin)),
             quantity=int(quantity),
             uom=uom_from_bytes(uom),
             lineage_number=int(lineage_number),
@@ -203,11 +194,11 @@ class RegistryClient(ContractClient):
 
     def lineage_of(self, batch: str) -> list[int]:
         """The lineage numbers of a batch's ancestors (empty for a commissioned batch)."""
-        return [int(n) for n in self._read(self.contract.functions.lineageOf(_b32(batch)))]
+        return [int(n) for n in self._read(self.contract.functions.lineageOf(b32(batch)))]
 
     def get_participant(self, account: str) -> Participant:
         """A participant's registration (`registered` is False if unknown)."""
-        address = validate_address(account, "participant address")
+        address = Address(account, "participant address")
         pid, roles, active, gln = self._read(self.contract.functions.getParticipant(address))
         return Participant(
             address=address, id=int(pid), roles=Role(int(roles)), active=bool(active), gln=int(gln)
@@ -275,7 +266,7 @@ class RegistryClient(ContractClient):
                 )
             else:
                 found.pop(prefix.digits, None)
-        wanted = validate_address(holder, "holder") if holder else None
+        wanted = Address(holder, "holder") if holder else None
         return sorted(
             (a for a in found.values() if wanted is None or a.holder == wanted),
             key=lambda a: a.prefix.digits,
@@ -311,7 +302,7 @@ class RegistryClient(ContractClient):
 
     def nonce_of(self, account: str) -> int:
         """The EIP-712 nonce the account's next handoff signature must use."""
-        return int(self._read(self.contract.functions.nonces(validate_address(account))))
+        return int(self._read(self.contract.functions.nonces(Address(account))))
 
     def is_attestation_valid(
         self, subject: str, claim: str, issuer: str, evidence: str, at: int | None = None
@@ -320,10 +311,10 @@ class RegistryClient(ContractClient):
         return bool(
             self._read(
                 self.contract.functions.isAttestationValid(
-                    _b32(self._subject(subject)),
-                    _b32(text_to_bytes32(claim)),
-                    validate_address(issuer, "issuer"),
-                    _b32(evidence),
+                    b32(self._subject(subject)),
+                    b32(text_to_bytes32(claim)),
+                    Address(issuer, "issuer"),
+                    b32(evidence),
                     when,
                 )
             )
@@ -337,11 +328,11 @@ class RegistryClient(ContractClient):
         return bool(
             self._read(
                 self.contract.functions.isClaimValidFor(
-                    _b32(batch),
-                    _b32(to_hex32(subject)),
-                    _b32(text_to_bytes32(claim)),
-                    validate_address(attester, "attester"),
-                    _b32(evidence),
+                    b32(batch),
+                    b32(to_hex32(subject)),
+                    b32(text_to_bytes32(claim)),
+                    Address(attester, "attester"),
+                    b32(evidence),
                 )
             )
         )
@@ -352,7 +343,7 @@ class RegistryClient(ContractClient):
         events and checked with `isClaimValidFor`; the newest valid one wins; None if none."""
         subjects = [to_hex32(batch), *self.ancestors_of(batch)]
         claim32 = text_to_bytes32(claim)
-        issuer = address_topic(validate_address(attester, "attester"))
+        issuer = address_topic(Address(attester, "attester"))
         issued = []
         for chunk in _chunks(subjects):
             issued += self._events(("AttestationIssued",), chunk, claim32, issuer)
@@ -380,9 +371,7 @@ class RegistryClient(ContractClient):
         return proofs
 
     def is_admin(self, account: str) -> bool:
-        return bool(
-            self._read(self.contract.functions.hasRole(b"\0" * 32, validate_address(account)))
-        )
+        return bool(self._read(self.contract.functions.hasRole(b"\0" * 32, Address(account))))
 
     def operator(self) -> str | None:
         """The operator (DEFAULT_ADMIN_ROLE holder)."""
@@ -401,11 +390,6 @@ class RegistryClient(ContractClient):
 
     # ------------------------------------------------------------------------ pre-checks
 
-    def _offline(self, exc: ChainError) -> bool:
-        """Whether a failed pre-check read means "the endpoint is down" (then the write goes on
-        and its transaction is queued in the outbox) rather than a real error."""
-        return self.transactor is not None and is_connection_error(exc)
-
     def require_batch(self, batch: str) -> Batch:
         """The batch, or `NotFoundError` (same message as the contract's RegistryUnknownBatch)."""
         info = self.get_batch(batch)
@@ -414,10 +398,18 @@ class RegistryClient(ContractClient):
         return info
 
     def require_participant(self, account: str) -> Participant:
+        """The participant, or `NotFoundError` (as RegistryUnknownParticipant)."""
         info = self.get_participant(account)
         if not info.registered:
             raise expected_revert("RegistryUnknownParticipant", account=info.address)
         return info
+
+    def _known_to_exist(self, batch: Hex32) -> bool | None:
+        """Whether `batch` exists, or None while the chain is down (the write is then queued
+        and the contract judges it when it is sent)."""
+        if not self.chain.reachable:
+            return None
+        return self.get_batch(batch).exists
 
     # ----------------------------------------------------------------------------- writes
 
@@ -430,11 +422,11 @@ class RegistryClient(ContractClient):
         gln: str | int | None = 0,
         metadata: str = ZERO32,
     ) -> TxResult:
-        address = validate_address(account, "participant address")
+        address = Address(account, "participant address")
         mask = Role.parse(roles)
         return self._send(
             self.contract.functions.registerParticipant(
-                address, int(mask), validate_gln(gln), _b32(metadata)
+                address, int(mask), Gln(gln), b32(text_to_bytes32(metadata, "metadata"))
             ),
             f"register participant {address} as {'|'.join(mask.names())}",
         )
@@ -446,24 +438,26 @@ class RegistryClient(ContractClient):
         gln: str | int | None = 0,
         metadata: str = ZERO32,
     ) -> TxResult:
-        address = validate_address(account, "participant address")
+        address = Address(account, "participant address")
         mask = Role.parse(roles)
         return self._send(
             self.contract.functions.updateParticipant(
-                address, int(mask), validate_gln(gln), _b32(metadata)
+                address, int(mask), Gln(gln), b32(text_to_bytes32(metadata, "metadata"))
             ),
             f"update participant {address}",
         )
 
     def suspend_participant(self, account: str, reason: str = "") -> TxResult:
-        address = validate_address(account, "participant address")
+        address = Address(account, "participant address")
         return self._send(
-            self.contract.functions.suspendParticipant(address, _b32(text_to_bytes32(reason))),
+            self.contract.functions.suspendParticipant(
+                address, b32(text_to_bytes32(reason, "reason"))
+            ),
             f"suspend participant {address}",
         )
 
     def reinstate_participant(self, account: str) -> TxResult:
-        address = validate_address(account, "participant address")
+        address = Address(account, "participant address")
         return self._send(
             self.contract.functions.reinstateParticipant(address),
             f"reinstate participant {address}",
@@ -471,21 +465,21 @@ class RegistryClient(ContractClient):
 
     def migrate_participant(self, old: str, new: str, reason: str = "") -> TxResult:
         """Move a participant (id, roles, prefixes, custody, title, recall rights) to a new key."""
-        source = validate_address(old, "current participant address")
-        target = validate_address(new, "new participant address")
+        source = Address(old, "current participant address")
+        target = Address(new, "new participant address")
         if source == target:
             raise InvalidInput(f"cannot migrate {source} to itself: give the new key's address")
         return self._send(
             self.contract.functions.migrateParticipant(
-                source, target, _b32(text_to_bytes32(reason))
+                source, target, b32(text_to_bytes32(reason, "reason"))
             ),
             f"migrate participant {source} to {target}",
         )
 
     def assign_prefix(self, account: str, prefix: CompanyPrefix | str) -> TxResult:
         """Assign a GS1 company prefix: from now on only `account` commissions GTINs under it."""
-        address = validate_address(account, "prefix holder")
-        value = prefix if isinstance(prefix, CompanyPrefix) else CompanyPrefix.parse(prefix)
+        address = Address(account, "prefix holder")
+        value = CompanyPrefix(prefix)
         return self._send(
             self.contract.functions.assignPrefix(address, value.value, value.length),
             f"assign company prefix {value} to {address}",
@@ -493,7 +487,7 @@ class RegistryClient(ContractClient):
 
     def revoke_prefix(self, prefix: CompanyPrefix | str) -> TxResult:
         """Revoke a company prefix; batches already commissioned under it keep their origin."""
-        value = prefix if isinstance(prefix, CompanyPrefix) else CompanyPrefix.parse(prefix)
+        value = CompanyPrefix(prefix)
         return self._send(
             self.contract.functions.revokePrefix(value.value, value.length),
             f"revoke company prefix {value}",
@@ -505,29 +499,22 @@ class RegistryClient(ContractClient):
         self,
         gtin: str | int,
         lot: str,
-        quantity: int,
+        quantity: int | str,
         uom: str = "KGM",
         document: str = ZERO32,
     ) -> tuple[Hex32, TxResult]:
         """Commission a batch (caller: active producer holding the GTIN's company prefix);
         returns (batch id, result)."""
-        gtin14 = normalize_gtin(gtin)
-        lot_bytes = lot_to_bytes32(lot)
-        bid = batch_id(gtin14, lot)
-        _quantity(quantity)
-        try:
-            existing = self.get_batch(bid)
-        except ChainError as exc:
-            if not self._offline(exc):
-                raise
-        else:
-            if existing.exists:
-                raise expected_revert("RegistryBatchExists", batchId=short_hex(bid))
+        gtin14, lot_value = Gtin(gtin), Lot(lot)
+        amount, unit = Quantity(quantity), Uom(uom)
+        bid = batch_id(gtin14, lot_value)
+        if self._known_to_exist(bid):
+            raise expected_revert("RegistryBatchExists", batchId=short_hex(bid))
         result = self._send(
             self.contract.functions.createBatch(
-                int(gtin14), lot_bytes, quantity, uom_to_bytes(uom), _b32(document)
+                int(gtin14), lot_to_bytes32(lot_value), amount, uom_to_bytes(unit), b32(document)
             ),
-            f"create batch {gtin14}/{lot}",
+            f"create batch {gtin14}/{lot_value}",
         )
         return bid, result
 
@@ -536,9 +523,7 @@ class RegistryClient(ContractClient):
         if not batches:
             raise InvalidInput("no batches given")
         ids = [b.batch_id for b in batches]
-        duplicates = sorted({short_hex(i) for i in ids if ids.count(i) > 1})
-        if duplicates:
-            raise InvalidInput(f"the same GTIN and lot appear twice ({', '.join(duplicates)})")
+        _refuse_duplicates(ids, "the same GTIN and lot appear twice")
         result = self._send(
             self.contract.functions.createBatches([b.to_tuple() for b in batches]),
             f"create {len(batches)} batches",
@@ -560,9 +545,9 @@ class RegistryClient(ContractClient):
         """A validated `Handoff` (sender defaults to this client's account)."""
         return Handoff(
             batch_id=to_hex32(batch),
-            from_=validate_address(from_, "sender") if from_ else self.sender,
-            to=validate_address(to, "recipient"),
-            location=validate_gln(location),
+            from_=Address(from_, "sender") if from_ else self.sender,
+            to=Address(to, "recipient"),
+            location=Gln(location),
             biz_step=biz_step_code(biz_step),
             disposition=disposition_code(disposition),
             transfer_ownership=transfer_ownership,
@@ -585,7 +570,7 @@ class RegistryClient(ContractClient):
         buyer of a bound delivery accepts it through the agreements contract instead."""
         try:
             return self._send(
-                self.contract.functions.acceptHandoff(_b32(batch), _b32(document)),
+                self.contract.functions.acceptHandoff(b32(batch), b32(document)),
                 f"accept batch {short_hex(to_hex32(batch))}",
             )
         except StateConflict:
@@ -596,14 +581,14 @@ class RegistryClient(ContractClient):
     def reject_handoff(self, batch: str, reason: str = "", document: str = ZERO32) -> TxResult:
         return self._send(
             self.contract.functions.rejectHandoff(
-                _b32(batch), _b32(text_to_bytes32(reason)), _b32(document)
+                b32(batch), b32(text_to_bytes32(reason, "reason")), b32(document)
             ),
             f"reject batch {short_hex(to_hex32(batch))}",
         )
 
     def cancel_handoff(self, batch: str, document: str = ZERO32) -> TxResult:
         return self._send(
-            self.contract.functions.cancelHandoff(_b32(batch), _b32(document)),
+            self.contract.functions.cancelHandoff(b32(batch), b32(document)),
             f"cancel handoff of batch {short_hex(to_hex32(batch))}",
         )
 
@@ -618,29 +603,33 @@ class RegistryClient(ContractClient):
         transfer_ownership: bool = False,
         document: str = ZERO32,
     ) -> TxResult:
-        """One transaction handing off several batches to the same recipient."""
+        """One transaction handing off several (distinct) batches to the same recipient."""
         if not batches:
             raise InvalidInput("no batches given")
-        recipient = validate_address(to, "recipient")
+        ids = [to_hex32(b) for b in batches]
+        _refuse_duplicates(ids, "a handoff names each batch once")
+        recipient = Address(to, "recipient")
         return self._send(
             self.contract.functions.initiateHandoffs(
-                [_b32(b) for b in batches],
+                [b32(b) for b in ids],
                 recipient,
-                validate_gln(location),
+                Gln(location),
                 biz_step_code(biz_step),
                 disposition_code(disposition),
                 transfer_ownership,
-                _b32(document),
+                b32(document),
             ),
-            f"hand off {len(batches)} batches to {recipient}",
+            f"hand off {len(ids)} batches to {recipient}",
         )
 
     def accept_handoffs(self, batches: Sequence[str], document: str = ZERO32) -> TxResult:
         if not batches:
             raise InvalidInput("no batches given")
+        ids = [to_hex32(b) for b in batches]
+        _refuse_duplicates(ids, "an acceptance names each batch once")
         return self._send(
-            self.contract.functions.acceptHandoffs([_b32(b) for b in batches], _b32(document)),
-            f"accept {len(batches)} batches",
+            self.contract.functions.acceptHandoffs([b32(b) for b in ids], b32(document)),
+            f"accept {len(ids)} batches",
         )
 
     def sign_handoff(
@@ -707,20 +696,22 @@ class RegistryClient(ContractClient):
         info = self.require_batch(parent)
         if not parts:
             raise InvalidInput("a split needs at least one part")
-        lot = validate_lot(parent_lot) if parent_lot is not None else self.lot_of(info.batch_id)
+        lot = Lot(parent_lot) if parent_lot is not None else self.lot_of(info.batch_id)
         for child, _ in parts:
-            _require_extension(lot, validate_lot(child))
-        encoded = [(lot_to_bytes32(child), _quantity(qty)) for child, qty in parts]
-        _quantity(loss, "loss", allow_zero=True)
-        total = sum(q for _, q in parts) + loss
+            _require_extension(lot, Lot(child))
+        _refuse_duplicates([Lot(child) for child, _ in parts], "a split names each new lot once")
+        encoded = [(lot_to_bytes32(child), Quantity(qty)) for child, qty in parts]
+        lost = Quantity(loss, "loss", allow_zero=True)
+        total = sum(q for _, q in parts) + lost
         if info.active and total != info.quantity:
-            raise expected_revert(
-                "RegistryQuantityMismatch", expected=str(info.quantity), actual=str(total)
+            raise InvalidInput(
+                f"split quantities do not add up: parts {total - lost} + loss {lost} = {total}, "
+                f"but batch {short_hex(info.batch_id)} holds {info.quantity} {info.uom}"
             )
         children = [batch_id(info.gtin, child) for child, _ in parts]
         result = self._send(
             self.contract.functions.splitBatch(
-                _b32(parent), lot_to_bytes32(lot), encoded, loss, _b32(document)
+                b32(parent), lot_to_bytes32(lot), encoded, lost, b32(document)
             ),
             f"split batch {short_hex(info.batch_id)} into {len(parts)}",
         )
@@ -735,23 +726,39 @@ class RegistryClient(ContractClient):
         *,
         first_lot: str | None = None,
     ) -> tuple[Hex32, TxResult]:
-        """Merge batches of one GTIN, unit, owner and origin into a new lot that extends the
-        first batch's lot (looked up from the events unless given); returns (child id, result)."""
-        if len(parents) < 2:
+        """Merge distinct batches of one GTIN, unit, owner and origin into a new lot that
+        extends the first batch's lot (looked up from the events unless given); returns (child
+        id, result)."""
+        ids = [to_hex32(p) for p in parents]
+        if len(ids) < 2:
             raise InvalidInput("a merge needs at least two batches")
-        first = self.require_batch(parents[0])  # its GTIN names the child: needs the chain
-        base = validate_lot(first_lot) if first_lot is not None else self.lot_of(first.batch_id)
-        _require_extension(base, validate_lot(lot))
+        _refuse_duplicates(ids, "a merge combines distinct batches")
+        lost = Quantity(loss, "loss", allow_zero=True)
+        inputs = [self.require_batch(p) for p in ids]  # the first's GTIN names the child
+        first = inputs[0]
+        base = Lot(first_lot) if first_lot is not None else self.lot_of(first.batch_id)
+        _require_extension(base, Lot(lot))
+        total = sum(i.quantity for i in inputs)
+        if all(i.active for i in inputs) and not 0 <= lost < total:
+            raise InvalidInput(
+                f"invalid merge loss {lost}: the {len(ids)} batches hold {total} "
+                f"{first.uom} together, so the loss must be less than {total}"
+            )
+        if all(i.active for i in inputs) and total - lost > MAX_UINT48:
+            raise InvalidInput(
+                f"the merged batch would hold {total - lost}, more than a batch holds "
+                f"({MAX_UINT48}): merge fewer batches or record a loss"
+            )
         child = batch_id(first.gtin, lot)
         result = self._send(
             self.contract.functions.mergeBatches(
-                [_b32(p) for p in parents],
+                [b32(p) for p in ids],
                 lot_to_bytes32(base),
                 lot_to_bytes32(lot),
-                _quantity(loss, "loss", allow_zero=True),
-                _b32(document),
+                lost,
+                b32(document),
             ),
-            f"merge {len(parents)} batches into lot {lot}",
+            f"merge {len(ids)} batches into lot {lot}",
         )
         return child, result
 
@@ -765,18 +772,19 @@ class RegistryClient(ContractClient):
         the caller becomes the outputs' origin. Returns (output ids, result)."""
         if not inputs or not outputs:
             raise InvalidInput("a transformation needs at least one input and one output")
+        ids = [to_hex32(i) for i in inputs]
+        _refuse_duplicates(ids, "a transformation consumes each input once")
         encoded = [
-            (gtin_to_int(o.gtin), lot_to_bytes32(o.lot), _quantity(o.quantity), uom_to_bytes(o.uom))
+            (gtin_to_int(o.gtin), lot_to_bytes32(o.lot), Quantity(o.quantity), uom_to_bytes(o.uom))
             for o in outputs
         ]
-        ids = [batch_id(o.gtin, o.lot) for o in outputs]
+        products = [batch_id(o.gtin, o.lot) for o in outputs]
+        _refuse_duplicates(products, "each output is a new GTIN and lot")
         result = self._send(
-            self.contract.functions.transformBatches(
-                [_b32(i) for i in inputs], encoded, _b32(document)
-            ),
-            f"transform {len(inputs)} inputs into {len(outputs)} outputs",
+            self.contract.functions.transformBatches([b32(i) for i in ids], encoded, b32(document)),
+            f"transform {len(ids)} inputs into {len(outputs)} outputs",
         )
-        return ids, result
+        return products, result
 
     # attestations
 
@@ -784,9 +792,23 @@ class RegistryClient(ContractClient):
     def _subject(subject: str) -> Hex32:
         """A batch id (32-byte hex) or an account address."""
         text = subject.strip()
-        if len(text) == 42 and text.startswith("0x"):
+        if len(text) == 42 and text.lower().startswith("0x"):
             return address_subject(text)
         return to_hex32(text)
+
+    def _require_subject(self, subject: str, subj: Hex32) -> None:
+        """An attestation is about something: an existing batch, or a registered participant."""
+        if not self.chain.reachable:
+            return
+        text = subject.strip()
+        if len(text) == 42 and text.lower().startswith("0x"):
+            if not self.get_participant(text).registered:
+                raise NotFoundError(
+                    f"cannot attest about {Address(text)}: it is not a registered participant "
+                    "(attest about a batch, or ask the operator to register the account first)"
+                )
+            return
+        self.require_batch(subj)
 
     def attest(
         self,
@@ -794,23 +816,31 @@ class RegistryClient(ContractClient):
         claim: str,
         evidence: str,
         valid_from: int | None = None,
-        valid_until: int = 2**64 - 1,
+        valid_until: int | None = None,
     ) -> tuple[Hex32, TxResult]:
-        """Issue an attestation (caller: active CERTIFIER); returns (attestation id, result)."""
+        """Issue an attestation (caller: active CERTIFIER) about an existing batch or a
+        registered participant; returns (attestation id, result). `valid_from` defaults to
+        now, `valid_until` to a year later; both must lie between 2000 and 2200, and the window
+        must not be over already (nobody could rely on it)."""
         subj = self._subject(subject)
-        claim32 = text_to_bytes32(claim)
+        claim32 = required_text32(claim, "the claim")
         evidence32 = to_hex32(evidence)
-        start = int(time.time()) if valid_from is None else valid_from
-        if valid_until < start:
+        start = Moment(int(time.time()) if valid_from is None else valid_from, "valid-from")
+        end = Moment(start + 365 * DAY if valid_until is None else valid_until, "valid-until")
+        if end < start:
             raise expected_revert(
-                "RegistryInvalidValidity", validFrom=str(start), validUntil=str(valid_until)
+                "RegistryInvalidValidity", validFrom=moment(start), validUntil=moment(end)
             )
+        if self.chain.reachable and end < self.next_block_time():
+            raise InvalidInput(
+                f"the attestation would be valid only until {moment(end)}, which is over "
+                "already: give a --valid-until in the future"
+            )
+        self._require_subject(subject, subj)
         att_id = attestation_id(subj, claim32, self.sender, evidence32)
         result = self._send(
-            self.contract.functions.attest(
-                _b32(subj), _b32(claim32), _b32(evidence32), start, valid_until
-            ),
-            f"attest {claim} for {short_hex(subj)}",
+            self.contract.functions.attest(b32(subj), b32(claim32), b32(evidence32), start, end),
+            f"attest {bytes32_to_text(claim32)} for {short_hex(subj)}",
         )
         return att_id, result
 
@@ -826,37 +856,45 @@ class RegistryClient(ContractClient):
         """Revoke an attestation from now on. `issuer` is the address that issued it (default:
         this account; give the old key after a migration)."""
         subj = self._subject(subject)
-        by = validate_address(issuer, "issuer") if issuer else self.sender
+        by = Address(issuer, "issuer") if issuer else self.sender
         return self._send(
             self.contract.functions.revokeAttestation(
-                _b32(subj),
-                _b32(text_to_bytes32(claim)),
+                b32(subj),
+                b32(required_text32(claim, "the claim")),
                 by,
-                _b32(evidence),
-                _b32(text_to_bytes32(reason)),
+                b32(evidence),
+                b32(text_to_bytes32(reason, "reason")),
             ),
             f"revoke attestation {_claim_text(claim)} of {short_hex(subj)}",
         )
 
     # recalls
 
-    def recall_batch(self, batch: str, reason: str = "", document: str = ZERO32) -> TxResult:
-        """Recall a batch and, with it, every descendant (its active origin or the operator)."""
+    def recall_batch(self, batch: str, reason: str, document: str = ZERO32) -> TxResult:
+        """Recall a batch and, with it, every descendant (its active origin or the operator).
+        The reason is required: customers see it."""
+        why = required_text32(reason, "the recall reason")
         return self._send(
-            self.contract.functions.recallBatch(
-                _b32(batch), _b32(text_to_bytes32(reason)), _b32(document)
-            ),
+            self.contract.functions.recallBatch(b32(batch), b32(why), b32(document)),
             f"recall batch {short_hex(to_hex32(batch))}",
         )
 
-    def lift_recall(self, batch: str, reason: str = "", document: str = ZERO32) -> TxResult:
-        """Lift a mistaken recall (operator only)."""
+    def lift_recall(self, batch: str, reason: str, document: str = ZERO32) -> TxResult:
+        """Lift a mistaken recall (operator only); the reason is required."""
+        why = required_text32(reason, "the reason for lifting the recall")
         return self._send(
-            self.contract.functions.liftRecall(
-                _b32(batch), _b32(text_to_bytes32(reason)), _b32(document)
-            ),
+            self.contract.functions.liftRecall(b32(batch), b32(why), b32(document)),
             f"lift the recall of batch {short_hex(to_hex32(batch))}",
         )
+
+
+def _refuse_duplicates(items: Sequence[str], rule: str) -> None:
+    seen: set[str] = set()
+    for item in items:
+        if item in seen:
+            shown = short_hex(item) if item.startswith("0x") else item
+            raise InvalidInput(f"{shown} is given twice: {rule}")
+        seen.add(item)
 
 
 def _require_extension(parent: str, lot: str) -> None:
@@ -865,11 +903,12 @@ def _require_extension(parent: str, lot: str) -> None:
 
 
 def _claim_text(claim: str) -> str:
-    from provenance.types import bytes32_to_text
-
     return bytes32_to_text(text_to_bytes32(claim))
 
 
 def _addr_or_none(value: str) -> str | None:
     address = to_checksum_address(value)
     return None if address == ZERO_ADDRESS else str(address)
+
+
+__all__ = ["DEFAULT_SIGNATURE_TTL", "PrefixAssignment", "RegistryClient", "TransformOutput"]

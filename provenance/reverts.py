@@ -1,4 +1,5 @@
-"""The ONE place where revert data becomes a Python exception.
+"""The ONE place where revert data becomes a Python exception, and where any failed call is
+explained (`explain`: a decoded revert, else `provenance.chain.rpc_failure`).
 
 Every custom error of both contracts (and the OpenZeppelin errors they can bubble up) has an entry
 in `MESSAGES`: which `ContractRevert` subclass it raises and a message template over the error's
@@ -6,13 +7,14 @@ ABI argument names. The selector → error table is built from the ABI "error" e
 compiled artifacts, so decoding follows the contracts; `tests/test_reverts.py` fails when an error
 in an interface has no message here.
 
-Use `decode_revert(data)` for raw revert bytes and `from_web3_error(exc)` for whatever web3 raised.
+Use `decode_revert(data)` for raw revert bytes, `from_web3_error(exc)` for whatever web3 raised,
+and `explain(exc, chain, action)` to turn any failure of a call or transaction into one library
+error. It sits with the transport: the transactor decodes a revert before anything is signed.
 """
 
 from __future__ import annotations
 
 import ast
-import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,19 +25,24 @@ from eth_abi.abi import decode as abi_decode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 
+from provenance.chain import Chain, rpc_failure
+from provenance.encoding import bytes32_to_text, short_hex
 from provenance.exceptions import (
     CompilerError,
     ContractRevert,
-    InvalidInput,
-    NotFoundError,
-    PermissionDenied,
-    StateConflict,
+    ProvenanceError,
+    RevertedInvalid,
+    RevertedNotFound,
+    RevertedPermission,
+    RevertedState,
 )
-from provenance.types import AgreementStatus, Role, bytes32_to_text, short_hex, uom_from_bytes
+from provenance.records import AgreementStatus, Role
+from provenance.times import format_time
+from provenance.units import uom_from_bytes
 
 CONTRACTS = ("ProvenanceRegistry", "SupplyAgreements")
 
-_N, _P, _I, _S = NotFoundError, PermissionDenied, InvalidInput, StateConflict
+_N, _P, _I, _S = RevertedNotFound, RevertedPermission, RevertedInvalid, RevertedState
 _REGISTER = "ask the operator to register it (`provenance participant register`)"
 
 #: error name → (exception class, message template over the ABI argument names).
@@ -194,8 +201,8 @@ MESSAGES: dict[str, tuple[type[ContractRevert], str]] = {
     ),
     "RegistryQuantityMismatch": (
         _I,
-        "quantities do not add up: expected {expected}, got {actual} (parts + loss must equal "
-        "the parent quantity)",
+        "quantities do not add up ({expected} and {actual}): a split's parts plus its loss must "
+        "equal the parent's quantity; a merge's loss must be less than its inputs' total",
     ),
     "RegistryIncompatibleBatches": (
         _I,
@@ -488,11 +495,11 @@ def default_table() -> dict[str, ErrorSpec]:
 # ------------------------------------------------------------------------------ formatting
 
 
-def _format_time(value: int) -> str:
-    if value <= 0 or value > 2**40:
+def moment(value: int) -> str:
+    """How messages show a unix time: `1767225600 (2026-01-01 00:00:00Z)`; any integer works."""
+    if value <= 0:
         return str(value)
-    when = dt.datetime.fromtimestamp(value, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    return f"{value} ({when})"
+    return f"{value} ({format_time(value)})"
 
 
 _TIME_NAMES = {
@@ -534,7 +541,7 @@ def format_arg(name: str, abi_type: str, value: Any) -> str:
         if name == "gtin":
             return str(value).zfill(14)
         if name in _TIME_NAMES:
-            return _format_time(value)
+            return moment(value)
         return str(value)
     if isinstance(value, bytes):
         return "0x" + value.hex()
@@ -712,3 +719,14 @@ def expected_revert(name: str, **args: str) -> ContractRevert:
     except (KeyError, IndexError):
         message = f"{name}({', '.join(f'{k}={v}' for k, v in args.items())})"
     return exception(message, name, tuple(args.values()))
+
+
+def explain(exc: BaseException, chain: Chain, action: str) -> ProvenanceError:
+    """Any failure of a call or transaction as one library error: the decoded revert if it is
+    one, else what `provenance.chain.rpc_failure` makes of it."""
+    if isinstance(exc, ProvenanceError):
+        return exc
+    decoded = from_web3_error(exc)
+    if decoded is not None:
+        return decoded
+    return rpc_failure(exc, chain.rpc, action, chain.timeout)

@@ -29,8 +29,11 @@ from eth_account import Account
 from eth_account.messages import SignableMessage, encode_typed_data
 from eth_account.signers.local import LocalAccount
 
+from provenance.config import cannot_write
+from provenance.encoding import short_hex, validate_address
 from provenance.exceptions import InvalidInput, SignatureError
-from provenance.types import AgreementTerms, Handoff, short_hex, validate_address
+from provenance.records import AgreementTerms, Handoff
+from provenance.times import format_time
 
 FILE_TYPE = "provenance.signed-handoff"
 FILE_VERSION = 2
@@ -259,7 +262,12 @@ class SignedHandoff:
             raise SignatureError(f"malformed signed handoff: {exc}") from exc
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
+        """Write the signed-handoff file (a missing folder or an unwritable path is said so)."""
+        target = Path(path)
+        try:
+            target.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise cannot_write(target, exc) from exc
 
     @classmethod
     def load(cls, path: str | Path) -> SignedHandoff:
@@ -272,6 +280,15 @@ class SignedHandoff:
         return cls.from_json(data)
 
 
+def _require_future(deadline: int, now: float | None, what: str) -> None:
+    current = time.time() if now is None else now
+    if deadline <= current:
+        raise SignatureError(
+            f"the {what} deadline {deadline} ({format_time(deadline)}) has already passed: the "
+            "contract would refuse the signature; give a deadline in the future (e.g. +2h)"
+        )
+
+
 def sign_handoff(
     account: LocalAccount,
     handoff: Handoff,
@@ -280,8 +297,11 @@ def sign_handoff(
     registry: str,
     nonce: int,
     deadline: int,
+    now: float | None = None,
 ) -> SignedHandoff:
-    """Sign `handoff` as its sender or receiver (whichever `account` is)."""
+    """Sign `handoff` as its sender or receiver (whichever `account` is). A deadline that has
+    passed (`now`: the clock to judge by, default the wall clock) is refused."""
+    _require_future(deadline, now, "signature")
     if account.address == handoff.from_:
         role = "sender"
     elif account.address == handoff.to:
@@ -347,8 +367,11 @@ def sign_agreement(
     agreements: str,
     nonce: int,
     deadline: int,
+    now: float | None = None,
 ) -> AgreementApproval:
-    """Approve `terms` as buyer or supplier (for `SupplyAgreements.proposeSigned`)."""
+    """Approve `terms` as buyer or supplier (for `SupplyAgreements.proposeSigned`); a deadline
+    that has passed is refused."""
+    _require_future(deadline, now, "approval")
     if account.address not in (terms.buyer, terms.supplier):
         raise SignatureError(
             f"{account.address} is neither buyer nor supplier of these terms: "

@@ -1,26 +1,35 @@
-"""Send contract transactions: pre-flight, local signing, nonce tracking, outbox journaling.
+"""Send transactions: pre-flight, local signing, nonce tracking, outbox journaling.
 
 `Transactor(chain, account, outbox)` is the only way the library writes to a chain — contract
-calls (`send`, `send_many`) and plain ETH transfers (`transfer`) alike:
+calls (`send`, `send_many`), contract creation (`create`, used by `provenance.deploy`) and plain
+ETH transfers (`transfer`) alike:
 
 1. pre-flight `eth_estimateGas` — a revert is decoded by `provenance.reverts` and raised before
    anything is signed — and a balance check (gas limit × max fee + value, the node's own rule):
    an account that cannot pay gets `InsufficientFunds`, which says how to fund it;
-2. under a per-key file lock (`<data>/locks/<chainId>-<address>.lock`, one local writer per key):
-   nonce = max(chain pending nonce, this process's next nonce, open outbox entries + 1); build an
+2. under a per-key file lock (`<data>/locks/<chain identity>-<address>.lock`, one local writer
+   per key): nonce = max(chain pending nonce, open outbox entries of this chain + 1); build an
    EIP-1559 transaction (legacy `gasPrice` on chains without a base fee); sign locally;
-3. journal the raw transaction in the outbox (status ``pending``) **before** sending it;
+3. journal the raw transaction in the outbox (status ``pending``, bound to the chain's identity)
+   **before** sending it;
 4. `eth_sendRawTransaction` (outbox → ``sent``), wait for the receipt with fast polling on local
    chains (outbox → ``confirmed`` / ``failed``);
-5. status 0 → the revert is replayed with `eth_call` and decoded, else `TransactionError`.
+5. status 0 → the revert is replayed with `eth_call` in the block it was mined in (its time, its
+   state) and decoded; "out of gas" is said only when the transaction used all its gas.
 
-If the node still refuses for "insufficient funds" (the balance changed in between), that refusal
-becomes the same `InsufficientFunds`.
+If the node answers "nonce too low" — another transaction of the same key took the nonce between
+reading it and sending (the same key used from another data directory or wallet) — the entry is
+marked failed with that reason and the request is signed again with a fresh nonce (twice at
+most): nothing is lost and nothing is recorded twice. If the node refuses for "insufficient
+funds" (the balance changed in between), that becomes the same `InsufficientFunds`.
 
 When the endpoint is unreachable and an outbox is given, the transaction is signed with the last
-known fees and gas limit (a small cache per chain in `<data>/cache/fees-<chainId>.json`, default
-gas limit `OFFLINE_GAS_LIMIT`) and left in the outbox: `TxResult(queued=True)`. `Outbox.flush`
-sends it later. Without an outbox, `ChainError` is raised.
+known fees and gas limit (a small cache per chain in `<data>/cache/fees-<chain identity>.json`,
+default gas limit `OFFLINE_GAS_LIMIT`) and left in the outbox: `TxResult(queued=True)`.
+`Outbox.flush` sends it later, to that chain only. Without an outbox, `ChainUnreachable` is raised.
+
+`signed` lists every transaction this Transactor signed (and journaled), so a shell interrupted
+by Ctrl-C can tell the truth: nothing was sent, or which transactions may be on their way.
 """
 
 from __future__ import annotations
@@ -34,27 +43,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-import requests
 from eth_account.signers.local import LocalAccount
 from eth_typing import HexStr
 from filelock import FileLock, Timeout
-from web3.contract.contract import ContractFunction
+from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import TimeExhausted
 from web3.types import TxParams
 
-from provenance.chain import Chain
+from provenance.chain import Chain, is_connection_error, node_message, short
 from provenance.config import data_dir, write_json_atomic
+from provenance.encoding import Address
 from provenance.exceptions import (
     ChainError,
+    ChainUnreachable,
+    ConfigError,
     ContractRevert,
     InsufficientFunds,
-    InvalidInput,
     ProvenanceError,
     TransactionError,
 )
+from provenance.money import Amount, format_eth
 from provenance.outbox import FAILED, OPEN_STATUSES, PENDING, SENT, Outbox, OutboxEntry
-from provenance.reverts import from_web3_error
-from provenance.types import TxResult, format_eth, validate_address
+from provenance.records import TxResult
+from provenance.reverts import explain, from_web3_error
 
 #: Gas limit for a transaction signed while the endpoint is down and its function never ran here.
 OFFLINE_GAS_LIMIT = 1_000_000
@@ -62,18 +73,22 @@ GAS_MARGIN = 1.25
 DEFAULT_PRIORITY_FEE = 10**9  # 1 gwei
 LOCK_TIMEOUT = 60.0
 FEE_TTL = 5.0  # seconds a fee reading is reused by one Transactor
+#: How often a request whose nonce another transaction took is signed again.
+NONCE_RETRIES = 2
 
 Call = ContractFunction | tuple[ContractFunction, int]
 
 
 @dataclass(frozen=True)
 class _Request:
-    """One transaction to sign: a contract call (`call` set) or a plain ETH transfer."""
+    """One transaction to sign: a contract call, a contract creation (`to` None) or a plain
+    ETH transfer."""
 
-    to: str
+    to: str | None
     value: int
     description: str
     call: ContractFunction | None = None
+    creation: str | None = None  # creation code with its constructor arguments
 
     @classmethod
     def of(cls, call: ContractFunction, value: int, description: str) -> _Request:
@@ -82,17 +97,22 @@ class _Request:
     @functools.cached_property
     def data(self) -> str:
         """The call data, ABI-encoded once (estimation, signing and the cache key share it)."""
+        if self.creation is not None:
+            return self.creation
         return str(self.call._encode_transaction_data()) if self.call is not None else "0x"
 
     @property
     def selector(self) -> str:
         """Key of the gas-limit cache: the function selector, `transfer` for plain transfers."""
+        if self.creation is not None:
+            return "create"
         return self.data[:10] if self.call is not None else "transfer"
 
     def params(self, sender: str) -> TxParams:
-        return cast(
-            TxParams, {"from": sender, "to": self.to, "value": self.value, "data": self.data}
-        )
+        params: dict[str, Any] = {"from": sender, "value": self.value, "data": self.data}
+        if self.to is not None:
+            params["to"] = self.to
+        return cast(TxParams, params)
 
 
 @dataclass(frozen=True)
@@ -108,24 +128,6 @@ class Fees:
             return {"gasPrice": self.gas_price}
         assert self.max_fee is not None and self.priority_fee is not None
         return {"maxFeePerGas": self.max_fee, "maxPriorityFeePerGas": self.priority_fee}
-
-
-def is_connection_error(exc: BaseException) -> bool:
-    """True when `exc` means the endpoint could not be reached (not that it answered an error)."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(
-            current,
-            requests.exceptions.ConnectionError
-            | requests.exceptions.Timeout
-            | ConnectionError
-            | TimeoutError,
-        ):
-            return True
-        current = current.__cause__ or current.__context__
-    return False
 
 
 class Transactor:
@@ -149,11 +151,14 @@ class Transactor:
         self.outbox = outbox
         self.receipt_timeout = receipt_timeout or (120.0 if chain.is_local else 600.0)
         self._root = root
-        self._next_nonce: int | None = None
         self._funds: int | None = None  # lower bound of the balance, see _check_funds
         self._cache: dict[str, Any] | None = None
         self._fees_cache: tuple[float, Fees] | None = None
-        self._lock = FileLock(str(self._dir("locks") / f"{chain.chain_id}-{account.address}.lock"))
+        self._next_nonce: int | None = None  # offline: the next nonce this process signs
+        #: Hashes of the transactions this Transactor signed (journaled before sending).
+        self.signed: list[str] = []
+        key = f"{chain.identity.key}-{account.address}"
+        self._lock = FileLock(str(self._dir("locks") / f"{key}.lock"))
 
     @property
     def address(self) -> str:
@@ -172,8 +177,8 @@ class Transactor:
         """Send one contract call and wait for its receipt (see the module docstring).
 
         Raises the decoded `ContractRevert` subclass if the call would revert (nothing is signed)
-        or did revert, `TransactionError` for a stuck or failed transaction, `ChainError` when the
-        endpoint is down and there is no outbox.
+        or did revert, `TransactionError` for a stuck or failed transaction, `ChainUnreachable`
+        when the endpoint is down and there is no outbox.
         """
         return self._submit(_Request.of(call, value, description), gas)
 
@@ -182,39 +187,17 @@ class Transactor:
     ) -> TxResult:
         """Send `value` wei of ETH to `to` and wait for the receipt — the same pre-flight,
         nonce, outbox and error handling as `send`."""
-        address = validate_address(to, "recipient address")
-        if value < 0:
-            raise InvalidInput(f"cannot transfer a negative amount ({value} wei)")
-        text = description or f"transfer {format_eth(value)} to {address}"
-        return self._submit(_Request(address, value, text), gas)
+        address = Address(to, "recipient address")
+        amount = Amount(value, "amount to transfer")
+        text = description or f"transfer {format_eth(amount)} to {address}"
+        return self._submit(_Request(address, amount, text), gas)
 
-    def _submit(self, request: _Request, gas: int | None) -> TxResult:
-        """The one-transaction path shared by `send` and `transfer`."""
-        try:
-            if gas is None:
-                gas = self._estimate(request)
-            fees = self._fees()
-            self._check_funds([request], [gas], fees)
-        except _Offline as offline:
-            return self._queue_offline(request, gas, offline.cause)
-        with self._locked():
-            try:
-                nonce = self._allocate_nonce(online=True)
-            except _Offline as offline:
-                return self._queue_offline(request, gas, offline.cause)
-            tx_hash, raw = self._sign(request, gas, fees, nonce)
-            self._journal(tx_hash, raw, nonce, request.description)
-            try:
-                self._send_raw(tx_hash, raw, request)
-            except _Offline as offline:
-                self._next_nonce = nonce + 1
-                if self.outbox is None:
-                    raise self._unreachable(offline.cause) from offline.cause
-                return TxResult(
-                    tx_hash=tx_hash, queued=True, description=request.description, nonce=nonce
-                )
-            self._next_nonce = nonce + 1
-        return self._wait(tx_hash, nonce, request)
+    def create(self, constructor: ContractConstructor, *, description: str) -> TxResult:
+        """Deploy a contract (creation code with its constructor arguments). Never queued: a
+        deployment is only useful once its address is known, so an unreachable chain raises
+        `ChainUnreachable`."""
+        data = str(constructor.data_in_transaction)  # encoded when the constructor was built
+        return self._submit(_Request(None, 0, description, creation=data), None, queue=False)
 
     def send_many(
         self,
@@ -245,27 +228,25 @@ class Transactor:
             self._check_funds(items, gases, fees)
         except _Offline as offline:
             raise self._unreachable(offline.cause) from offline.cause
-        sent: list[tuple[str, int, _Request]] = []
+        sent: list[tuple[str, int, _Request, int]] = []
         with self._locked():
-            nonce = self._allocate_nonce(online=True)
+            nonce = self._allocate_nonce()
             signed = []
             for i, (request, limit) in enumerate(zip(items, gases, strict=True)):
                 tx_hash, raw = self._sign(request, limit, fees, nonce + i)
                 self._journal(tx_hash, raw, nonce + i, request.description)
-                signed.append((tx_hash, raw, nonce + i, request))
-            for tx_hash, raw, n, request in signed:
+                signed.append((tx_hash, raw, nonce + i, request, limit))
+            for tx_hash, raw, n, request, limit in signed:
                 try:
-                    self._send_raw(tx_hash, raw, request)
+                    self._send_raw(tx_hash, raw, request, n)
                 except _Offline as offline:
-                    self._next_nonce = nonce + len(signed)
                     raise self._unreachable(offline.cause) from offline.cause
-                sent.append((tx_hash, n, request))
-            self._next_nonce = nonce + len(signed)
+                sent.append((tx_hash, n, request, limit))
         results: list[TxResult] = []
         failure: ProvenanceError | None = None
-        for tx_hash, n, request in sent:
+        for tx_hash, n, request, limit in sent:
             try:
-                results.append(self._wait(tx_hash, n, request))
+                results.append(self._wait(tx_hash, n, request, limit))
             except (ContractRevert, TransactionError) as exc:
                 failure = failure or exc
         if failure is not None:
@@ -274,9 +255,58 @@ class Transactor:
 
     # ---------------------------------------------------------------------------- helpers
 
+    def _submit(self, request: _Request, gas: int | None, *, queue: bool = True) -> TxResult:
+        """The one-transaction path shared by `send`, `transfer` and `create`."""
+        try:
+            if gas is None:
+                gas = self._estimate(request)
+            fees = self._fees()
+            self._check_funds([request], [gas], fees)
+        except _Offline as offline:
+            if not queue:
+                raise self._unreachable(offline.cause) from offline.cause
+            return self._queue_offline(request, gas, offline.cause)
+        for attempt in range(NONCE_RETRIES + 1):
+            with self._locked():
+                try:
+                    nonce = self._allocate_nonce()
+                except _Offline as offline:
+                    if not queue:
+                        raise self._unreachable(offline.cause) from offline.cause
+                    return self._queue_offline(request, gas, offline.cause)
+                tx_hash, raw = self._sign(request, gas, fees, nonce)
+                self._journal(tx_hash, raw, nonce, request.description)
+                try:
+                    self._send_raw(tx_hash, raw, request, nonce)
+                except _NonceTaken:
+                    if attempt == NONCE_RETRIES:
+                        raise TransactionError(
+                            f"nonce {nonce} of {self.address} was taken by another transaction "
+                            f"of this key {NONCE_RETRIES + 1} times in a row (is the key busy "
+                            "in another data directory or wallet?): nothing was recorded; "
+                            "retry when the other sender is done",
+                            tx_hash,
+                        ) from None
+                    continue
+                except _Offline as offline:
+                    if self.outbox is None or not queue:
+                        raise self._unreachable(offline.cause) from offline.cause
+                    self._next_nonce = nonce + 1
+                    return TxResult(
+                        tx_hash=tx_hash, queued=True, description=request.description, nonce=nonce
+                    )
+            return self._wait(tx_hash, nonce, request, gas)
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def _dir(self, name: str) -> Path:
         path = (self._root or data_dir()) / name
-        path.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot create {path}: {exc.strerror or exc}; set PROVENANCE_HOME to a folder "
+                "you can write"
+            ) from exc
         return path
 
     def _locked(self) -> Any:
@@ -287,22 +317,22 @@ class Transactor:
                 f"another process has been sending from {self.address} for more than "
                 f"{LOCK_TIMEOUT:.0f} s (lock {self._lock.lock_file}); wait for it to finish"
             ) from exc
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot create the lock {self._lock.lock_file}: {exc.strerror or exc}; set "
+                "PROVENANCE_HOME to a folder you can write"
+            ) from exc
 
     def _estimate(self, request: _Request) -> int:
-        params = request.params(self.address)
         try:
+            params = request.params(self.address)
             estimate = self.chain.w3.eth.estimate_gas(params)
         except Exception as exc:
             if is_connection_error(exc):
                 raise _Offline(exc) from exc
             if _is_insufficient_funds(exc):
                 raise self._insufficient_funds(request.value) from exc
-            decoded = from_web3_error(exc)
-            if decoded is not None:
-                raise decoded from exc
-            raise ChainError(
-                f"cannot estimate gas for {request.description}: {_short(exc)}"
-            ) from exc
+            raise explain(exc, self.chain, f"estimating gas for {request.description}") from exc
         limit = int(estimate * GAS_MARGIN)
         self._remember_gas(request.selector, limit)
         return limit
@@ -335,32 +365,18 @@ class Transactor:
         except Exception as exc:
             if is_connection_error(exc):
                 raise _Offline(exc) from exc
-            raise ChainError(f"cannot read fees from {self.chain.rpc}: {_short(exc)}") from exc
+            raise self.chain.failure(exc, "reading fees") from exc
         self._remember_fees(fees)
         return fees
 
-    def _allocate_nonce(self, *, online: bool) -> int:
-        """The next nonce to sign with.
-
-        Online: the chain's pending nonce — but if the outbox holds open transactions of this
-        key above it (queued while offline, or lost by a crashed node), they are flushed first
-        so that no nonce gap is created. Offline: max(our own next nonce, journaled + 1).
-        """
-        if not online:
-            candidates = [n for n in (self._next_nonce,) if n is not None]
-            if self.outbox is not None:
-                journaled = self.outbox.next_nonce(self.chain.chain_id, self.address)
-                if journaled is not None:
-                    candidates.append(journaled)
-            if not candidates:
-                raise ChainError(
-                    f"cannot reach {self.chain.rpc} and the next nonce of {self.address} is "
-                    "unknown (nothing journaled in the outbox): retry when the node is reachable"
-                )
-            return max(candidates)
+    def _allocate_nonce(self) -> int:
+        """The next nonce to sign with: the chain's pending nonce — but if the outbox holds open
+        transactions of this key and chain above it (queued while offline, or lost by a crashed
+        node), they are flushed first so that no nonce gap is created."""
         chain_nonce = self._chain_nonce()
         if self.outbox is not None:
-            journaled = self.outbox.next_nonce(self.chain.chain_id, self.address)
+            identity = self.chain.identity
+            journaled = self.outbox.next_nonce(identity, self.address)
             if journaled is not None and journaled > chain_nonce and self._open_above(chain_nonce):
                 self.outbox.flush(self.chain)
                 chain_nonce = self._chain_nonce()
@@ -374,7 +390,7 @@ class Transactor:
         return [
             e.nonce
             # CONFIRMED too: a node killed after mining may have lost a transaction it confirmed.
-            for e in self.outbox.entries(self.chain.chain_id, statuses=OPEN_STATUSES)
+            for e in self.outbox.entries(self.chain.identity, statuses=OPEN_STATUSES)
             if e.sender == self.address and e.nonce >= nonce
         ]
 
@@ -384,12 +400,11 @@ class Transactor:
         except Exception as exc:
             if is_connection_error(exc):
                 raise _Offline(exc) from exc
-            raise ChainError(f"cannot read the nonce of {self.address}: {_short(exc)}") from exc
+            raise self.chain.failure(exc, f"reading the nonce of {self.address}") from exc
 
     def _sign(self, request: _Request, gas: int, fees: Fees, nonce: int) -> tuple[str, str]:
         tx: dict[str, Any] = {
             "from": self.address,
-            "to": request.to,
             "value": request.value,
             "gas": gas,
             "nonce": nonce,
@@ -397,17 +412,22 @@ class Transactor:
             "data": request.data,
             **fees.fields(),
         }
+        if request.to is not None:
+            tx["to"] = request.to
         if fees.gas_price is None:
             tx["type"] = 2
         signed = self.account.sign_transaction(tx)
         return _hex(signed.hash), _hex(signed.raw_transaction)
 
     def _journal(self, tx_hash: str, raw: str, nonce: int, description: str) -> None:
+        self.signed.append(tx_hash)
         if self.outbox is None:
             return
+        identity = self.chain.identity
         self.outbox.add(
             OutboxEntry(
-                chain_id=self.chain.chain_id,
+                chain_id=identity.chain_id,
+                genesis_hash=identity.genesis_hash,
                 sender=self.address,
                 nonce=nonce,
                 tx_hash=tx_hash,
@@ -418,26 +438,42 @@ class Transactor:
             )
         )
 
-    def _send_raw(self, tx_hash: str, raw: str, request: _Request) -> None:
+    def _send_raw(self, tx_hash: str, raw: str, request: _Request, nonce: int) -> None:
         try:
             self.chain.w3.eth.send_raw_transaction(HexStr(raw))
         except Exception as exc:
             if is_connection_error(exc):
                 raise _Offline(exc) from exc
-            if self.outbox is not None:
-                self.outbox.mark(tx_hash, FAILED, error=_short(exc))
-            self._next_nonce = None  # re-read from the chain next time
+            message = node_message(exc)
             self._funds = None
+            if "nonce too low" in message.lower() or "underpriced" in message.lower():
+                if self.outbox is not None:
+                    self.outbox.mark(
+                        tx_hash,
+                        FAILED,
+                        identity=self.chain.identity,
+                        error=f"nonce {nonce} was taken by another transaction of this key; "
+                        "signed again with the next free nonce",
+                    )
+                raise _NonceTaken from exc
+            if self.outbox is not None:
+                self.outbox.mark(
+                    tx_hash,
+                    FAILED,
+                    identity=self.chain.identity,
+                    error=f"the node refused it: {message}",
+                )
             if _is_insufficient_funds(exc):
                 raise self._insufficient_funds(request.value, tx_hash) from exc
             decoded = from_web3_error(exc)
             if decoded is not None:
                 raise decoded from exc
             raise TransactionError(
-                f"the node refused transaction {tx_hash}: {_short(exc)}", tx_hash
+                f"the node refused transaction {tx_hash} ({request.description}): {message}",
+                tx_hash,
             ) from exc
         if self.outbox is not None:
-            self.outbox.mark(tx_hash, SENT)
+            self.outbox.mark(tx_hash, SENT, identity=self.chain.identity)
 
     def _check_funds(self, requests: Sequence[_Request], gases: Sequence[int], fees: Fees) -> None:
         """Refuse before signing when the balance cannot cover gas limit × max fee + value."""
@@ -486,7 +522,7 @@ class Transactor:
             balance=balance,
         )
 
-    def _wait(self, tx_hash: str, nonce: int, request: _Request) -> TxResult:
+    def _wait(self, tx_hash: str, nonce: int, request: _Request, gas_limit: int) -> TxResult:
         description = request.description
         try:
             receipt = self.chain.wait_for_receipt(
@@ -494,20 +530,24 @@ class Transactor:
             )
         except TimeExhausted as exc:
             raise TransactionError(
-                f"transaction {tx_hash} is still pending after {self.receipt_timeout:.0f} s "
-                "(stuck? fees too low or a nonce gap): check it with `provenance outbox status` "
-                "and resend with `provenance outbox flush`",
+                f"transaction {tx_hash} ({description}) is still pending after "
+                f"{self.receipt_timeout:.0f} s (fees too low, or the node is not mining?): it "
+                "stays in the outbox; check it with `provenance outbox status` and send it again "
+                "with `provenance outbox flush`",
                 tx_hash,
             ) from exc
         except Exception as exc:
             if is_connection_error(exc) and self.outbox is not None:
                 return TxResult(tx_hash=tx_hash, queued=True, description=description, nonce=nonce)
             raise TransactionError(
-                f"lost contact while waiting for transaction {tx_hash}: {_short(exc)}", tx_hash
+                f"lost contact while waiting for transaction {tx_hash}: {short(exc)} (it stays "
+                "in the outbox: `provenance outbox status`)",
+                tx_hash,
             ) from exc
         status = int(receipt["status"])
         if self.outbox is not None:
-            self.outbox.mark(tx_hash, "confirmed" if status == 1 else FAILED)
+            status_name = "confirmed" if status == 1 else FAILED
+            self.outbox.mark(tx_hash, status_name, identity=self.chain.identity)
         result = TxResult(
             tx_hash=tx_hash,
             block_number=int(receipt["blockNumber"]),
@@ -516,27 +556,41 @@ class Transactor:
             description=description,
             nonce=nonce,
             receipt=receipt,
+            contract_address=receipt.get("contractAddress"),
         )
         if status != 1:
-            raise self._explain_failure(result, receipt, request)
+            raise self._explain_failure(result, receipt, request, gas_limit)
         return result
 
     def _explain_failure(
-        self, result: TxResult, receipt: Any, request: _Request
+        self, result: TxResult, receipt: Any, request: _Request, gas_limit: int
     ) -> ProvenanceError:
+        """Why a mined transaction reverted: the call replayed in its own block (that block's
+        time, then its parent's state), decoded. Out of gas only when it used all its gas."""
         block = int(receipt["blockNumber"])
+        gas_used = int(receipt["gasUsed"])
         params = request.params(self.address)
-        try:
-            self.chain.w3.eth.call(params, block_identifier=max(block - 1, 0))
-        except Exception as exc:
-            decoded = from_web3_error(exc)
-            if decoded is not None:
-                decoded.tx_hash = result.tx_hash
-                decoded.message = f"transaction {result.tx_hash} reverted: {decoded.message}"
-                return decoded
+        for at in (block, max(block - 1, 0)):
+            try:
+                self.chain.w3.eth.call(params, block_identifier=at)
+            except Exception as exc:
+                decoded = from_web3_error(exc)
+                if decoded is not None:
+                    decoded.tx_hash = result.tx_hash
+                    decoded.message = (
+                        f"transaction {result.tx_hash} ({request.description}) reverted in "
+                        f"block {block}: {decoded.message}"
+                    )
+                    return decoded
+        if gas_used >= gas_limit:
+            cause = f"it ran out of gas (used all {gas_used:,} of its limit)"
+        else:
+            cause = (
+                f"the node does not reproduce the revert (used {gas_used:,} of {gas_limit:,} gas)"
+            )
         return TransactionError(
-            f"transaction {result.tx_hash} failed in block {block} (used {result.gas_used} gas; "
-            "out of gas?)",
+            f"transaction {result.tx_hash} ({request.description}) failed in block {block}: "
+            f"{cause}",
             result.tx_hash,
         )
 
@@ -546,35 +600,53 @@ class Transactor:
         cache = self._load_cache()
         fees_data = cache.get("fees")
         if not fees_data:
-            raise ChainError(
-                f"cannot reach {self.chain.rpc} ({_short(cause)}) and no fees are known for chain "
-                f"{self.chain.chain_id} yet: retry when the node is reachable"
+            raise ChainUnreachable(
+                f"cannot reach {self.chain.rpc} ({short(cause)}) and no fees are known for "
+                f"{self.chain.identity.describe()} yet: nothing was signed; retry when the node "
+                "is reachable"
             ) from cause
         fees = Fees(**fees_data)
         limit = gas or int(cache.get("gas", {}).get(request.selector, OFFLINE_GAS_LIMIT))
         with self._locked():
-            nonce = self._allocate_nonce(online=False)
+            nonce = self._offline_nonce()
             tx_hash, raw = self._sign(request, limit, fees, nonce)
             self._journal(tx_hash, raw, nonce, request.description)
             self._next_nonce = nonce + 1
         return TxResult(tx_hash=tx_hash, queued=True, description=request.description, nonce=nonce)
 
+    def _offline_nonce(self) -> int:
+        """Offline: max(our own next nonce, journaled + 1)."""
+        assert self.outbox is not None
+        candidates = [n for n in (self._next_nonce,) if n is not None]
+        journaled = self.outbox.next_nonce(self.chain.identity, self.address)
+        if journaled is not None:
+            candidates.append(journaled)
+        if not candidates:
+            raise ChainUnreachable(
+                f"cannot reach {self.chain.rpc} and the next nonce of {self.address} is unknown "
+                "(nothing journaled in the outbox for this chain): nothing was signed; retry "
+                "when the node is reachable"
+            )
+        return max(candidates)
+
     def _unreachable(self, cause: BaseException) -> ChainError:
-        return ChainError(
-            f"cannot reach the chain at {self.chain.rpc}: {_short(cause)} (is the node running? "
-            "`provenance node start`; use an outbox to queue transactions while offline)"
+        return ChainUnreachable(
+            f"cannot reach the chain at {self.chain.rpc}: {short(cause)} (is the node running? "
+            "`provenance node start`); nothing was queued"
         )
 
     # ------------------------------------------------------------------------- fee cache
 
     def _cache_path(self) -> Path:
-        return self._dir("cache") / f"fees-{self.chain.chain_id}.json"
+        return self._dir("cache") / f"fees-{self.chain.identity.key}.json"
 
     def _load_cache(self) -> dict[str, Any]:
         if self._cache is None:
             try:
                 self._cache = json.loads(self._cache_path().read_text())
-            except (OSError, ValueError):
+            except (OSError, ValueError, ConfigError):
+                self._cache = {}
+            if not isinstance(self._cache, dict):
                 self._cache = {}
         return self._cache
 
@@ -597,7 +669,8 @@ class Transactor:
             self._save_cache()
 
     def _save_cache(self) -> None:
-        with contextlib.suppress(OSError):  # a cache: losing it only costs the offline fallback
+        # a cache: losing it only costs the offline fallback
+        with contextlib.suppress(OSError, ConfigError):
             write_json_atomic(self._cache_path(), self._cache)
 
 
@@ -605,6 +678,10 @@ class _Offline(Exception):
     def __init__(self, cause: BaseException) -> None:
         super().__init__(str(cause))
         self.cause = cause
+
+
+class _NonceTaken(Exception):
+    """Internal: the node said another transaction of this key holds the nonce."""
 
 
 def _is_insufficient_funds(exc: BaseException) -> bool:
@@ -623,6 +700,4 @@ def _hex(value: bytes | str) -> str:
     return "0x" + bytes(value).hex()
 
 
-def _short(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text if len(text) < 160 else text[:157] + "…"
+__all__ = ["Fees", "Transactor"]

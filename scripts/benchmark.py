@@ -29,12 +29,15 @@ from eth_account.signers.local import LocalAccount
 from readme_section import replace_section
 
 from provenance import node
-from provenance.chain import Chain, connect, dev_accounts
-from provenance.deploy import Deployment, deploy
+from provenance.chain import Chain, dev_accounts
+from provenance.deploy import DEFAULT_ADMIN_DELAY, Deployment
+from provenance.gs1 import batch_id, lot_to_bytes32
 from provenance.logs import count_calls
+from provenance.records import Role
 from provenance.registry import RegistryClient
+from provenance.session import Session
 from provenance.transactions import Transactor
-from provenance.types import Role, batch_id, lot_to_bytes32, uom_to_bytes
+from provenance.units import uom_to_bytes
 from provenance.verify import verify
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -184,8 +187,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         # No periodic state dumps: each writes the whole chain and would dominate the timings.
         info = node.start("anvil", free_port(), data, fresh=True, state_interval=0)
         try:
-            chain = connect(info.url)
-            bench = Bench(chain, deploy(chain, dev_accounts(1)[0], root=data), data)
+            session = Session(info.url, account="dev:0", root=data)  # the operator's session
+            deployment = session.deploy(admin_delay=DEFAULT_ADMIN_DELAY, save=False)
+            bench = Bench(session.chain(), deployment, data)
             bench.setup_participants()
             print(f"Anvil {info.url}: {single_n} single handoffs per mode, {bulk_n} bulk")
             # Two rounds each, alternating, best of each: fair to both on a noisy machine.

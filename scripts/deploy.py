@@ -1,15 +1,17 @@
-"""Deploy the provenance contracts: a thin shell over `provenance.deploy`.
+"""Deploy the provenance contracts: a thin shell over `provenance.session.Session.deploy`.
 
     brownie run scripts/deploy.py            # on brownie's development network (Anvil)
     python scripts/deploy.py --rpc URL       # on any EVM JSON-RPC endpoint
     python scripts/deploy.py                 # on the embedded in-process chain (a dry run)
 
-Three transactions: the Membership and Derivations libraries, then ProvenanceRegistry linked
-against them (its constructor creates SupplyAgreements, read back with `settlement()`).
+Three transactions, sent through the session's transactor like every write of the toolkit (and
+journaled in the outbox of the data directory): the Membership and Derivations libraries, then
+ProvenanceRegistry linked against them (its constructor creates SupplyAgreements, read back with
+`settlement()`). The record is written for the chain's identity, as `provenance deploy` does.
 
 On a remote network pass `--keystore FILE` (an eth-account keystore; password from the
-PROVENANCE_PASSWORD environment variable or a prompt). On local chains the first dev account
-deploys.
+PROVENANCE_PASSWORD environment variable or a prompt) or `--account NAME` (a keystore of the data
+directory). On local chains the first dev account deploys.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from pathlib import Path
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from provenance.chain import Chain, connect, dev_accounts
-from provenance.deploy import DEFAULT_ADMIN_DELAY, deploy
+from provenance.deploy import DEFAULT_ADMIN_DELAY
+from provenance.exceptions import ProvenanceError
+from provenance.session import Session
 
 
 def _brownie_rpc() -> str | None:
@@ -37,14 +40,10 @@ def _brownie_rpc() -> str | None:
     return str(web3.provider.endpoint_uri) if network.is_connected() else None
 
 
-def _account(chain: Chain, keystore: str | None) -> LocalAccount:
-    if keystore:
-        password = os.environ.get("PROVENANCE_PASSWORD") or getpass.getpass("keystore password: ")
-        key = Account.decrypt(json.loads(Path(keystore).read_text()), password)
-        return Account.from_key(key)
-    if not chain.is_local:
-        raise SystemExit("deploying to a non-local chain needs --keystore FILE")
-    return dev_accounts(1)[0]
+def _keystore_account(path: str) -> LocalAccount:
+    password = os.environ.get("PROVENANCE_PASSWORD") or getpass.getpass("keystore password: ")
+    key = Account.decrypt(json.loads(Path(path).read_text()), password)
+    return Account.from_key(key)  # type: ignore[no-any-return]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -53,6 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--rpc", help="JSON-RPC URL (default: brownie's network, else embedded)")
     parser.add_argument("--keystore", help="eth-account keystore JSON of the deployer")
+    parser.add_argument("--account", help="keystore name, address or dev:N (default: dev:0)")
     parser.add_argument("--force", action="store_true", help="replace an existing deployment")
     parser.add_argument(
         "--admin-delay",
@@ -62,11 +62,19 @@ def main(argv: list[str] | None = None) -> None:
         f"{DEFAULT_ADMIN_DELAY})",
     )
     args = parser.parse_args([] if argv is None and "brownie" in sys.modules else argv)
-    chain = connect(args.rpc or _brownie_rpc())
-    deployment = deploy(
-        chain, _account(chain, args.keystore), admin_delay=args.admin_delay, force=args.force
+    rpc = args.rpc or _brownie_rpc() or "embedded"
+    signer = _keystore_account(args.keystore) if args.keystore else None
+    session = Session(
+        rpc,
+        account=args.account or (None if signer else "dev:0"),
+        signer=signer,
+        password=lambda: os.environ.get("PROVENANCE_PASSWORD") or getpass.getpass("password: "),
     )
-    print(f"chain id     {deployment.chain_id}")
+    try:
+        deployment = session.deploy(admin_delay=args.admin_delay, force=args.force)
+    except ProvenanceError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    print(f"chain        {session.identity.describe()}")
     print(f"registry     {deployment.registry}")
     print(f"agreements   {deployment.agreements}")
     for name, address in deployment.libraries.items():

@@ -15,6 +15,7 @@ Not a gate: the figure goes into the README (`make mutation`), the test command 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import subprocess
@@ -38,6 +39,7 @@ SOURCES = (
     "contracts/utils/Signatures.sol",
 )
 COPIED = ("contracts", "tests/foundry", "bin", "foundry.toml", "package.json")
+RESULTS = WORK / "results.json"  # per file, kept across runs so files can be measured one by one
 RESULT = re.compile(r"\[(?P<mutator>\w+)\] Line (?P<line>\d+): .* --> (?P<outcome>CAUGHT|UNCAUGHT)")
 
 
@@ -104,7 +106,8 @@ def mutate(project: Path, source: str, timeout: int) -> list[tuple[str, int, boo
 def table(rows: dict[str, list[tuple[str, int, bool]]], seconds: float) -> str:
     lines = [
         f"Mutants of the contracts (slither-mutate, slither-analyzer 0.11.6) killed by the Foundry "
-        f"unit and scenario suites; `make mutation` ({seconds / 60:.0f} min here).",
+        f"unit and scenario suites; `make mutation` ({seconds / 3600:.1f} h here, 2 cores shared "
+        "with other work).",
         "",
         "| file | mutants | killed | score |",
         "|---|---:|---:|---:|",
@@ -126,15 +129,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=int, default=600, help="seconds per test run")
     parser.add_argument("--write", action="store_true", help="write the figure into README.md")
     args = parser.parse_args(argv)
-    started = time.monotonic()
     project = prepare_copy()
-    rows: dict[str, list[tuple[str, int, bool]]] = {}
+    stored = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     for source in args.files:
-        rows[source] = mutate(project, source, args.timeout)
-        survived = [f"{m}@{line}" for m, line, caught in rows[source] if not caught]
-        print(f"{source}: {len(rows[source])} mutants, survived: {', '.join(survived) or 'none'}")
+        started = time.monotonic()
+        outcomes = mutate(project, source, args.timeout)
+        stored[source] = {"outcomes": outcomes, "seconds": time.monotonic() - started}
+        RESULTS.write_text(json.dumps(stored, indent=1))
+        survived = [f"{m}@{line}" for m, line, caught in outcomes if not caught]
+        print(f"{source}: {len(outcomes)} mutants, survived: {', '.join(survived) or 'none'}")
         sys.stdout.flush()
-    text = table(rows, time.monotonic() - started)
+    rows = {
+        source: [(m, int(line), bool(caught)) for m, line, caught in stored[source]["outcomes"]]
+        for source in SOURCES
+        if source in stored
+    }
+    text = table(rows, sum(stored[source]["seconds"] for source in rows))
     print(text)
     if args.write:
         replace_section("mutation", text)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,20 +22,39 @@ from provenance import node
 from provenance.chain import LOCAL_POLL_SECONDS, Chain, connect, dev_accounts
 from provenance.compiler import Artifact, compile_contracts
 from tests.support import free_port
+from tests.support.cli import Cli, make_cli
 
 pytest_plugins = [
-    "tests.cli_support",  # the CLI fixtures, shared by tests/test_cli_*.py
+    "tests.support.index",  # the index fixtures, shared by tests/test_index*.py
     "tests.port_guard",  # the session fails if anything connects to 127.0.0.1:8545
-    "tests.web_support",  # the demo's chain served by the resolver, and the system Chromium
+    "tests.support.web",  # the demo's chain served by the resolver, and the system Chromium
 ]
 
 #: Settings a user may have exported for their own work; none of them may steer a test.
 USER_SETTINGS = ("PROVENANCE_RPC", "PROVENANCE_ACCOUNT", "PROVENANCE_PASSWORD")
 
-# Hypothesis profiles: the test command runs "default"; `HYPOTHESIS_PROFILE=deep` for more.
-settings.register_profile("default", max_examples=200, deadline=None)
+# Hypothesis profiles: the test command runs "default", derandomized so that every run (and CI)
+# tries the same examples and a failure reproduces; `HYPOTHESIS_PROFILE=deep` explores at random,
+# ten times as far.
+settings.register_profile("default", max_examples=200, deadline=None, derandomize=True)
 settings.register_profile("deep", max_examples=2000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses the session's Anvil must say so (`@pytest.mark.anvil`), so that
+    `pytest -m "not anvil"` runs without it."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if "anvil_node" in getattr(item, "fixturenames", ())
+        and item.get_closest_marker("anvil") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            f"{len(unmarked)} test(s) use Anvil without the `anvil` marker: "
+            + ", ".join(unmarked[:20])
+        )
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -136,3 +156,9 @@ def transact() -> Callable[..., Any]:
         return wait(call.w3, tx)
 
     return _transact
+
+
+@pytest.fixture
+def c(anvil_chain: Chain, snapshot: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """The CLI on the session Anvil, with a fresh deployment and a private data directory."""
+    return make_cli(anvil_chain, tmp_path, monkeypatch)

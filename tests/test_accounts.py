@@ -11,7 +11,8 @@ from web3 import HTTPProvider, Web3
 
 from provenance.accounts import Keystore, parse_private_key, read_private_key, resolve_account
 from provenance.chain import Chain, dev_accounts
-from provenance.exceptions import KeystoreError
+from provenance.exceptions import KeystoreError, NotFoundError, PasswordUnavailable
+from tests.support import identity
 
 KEY = "0x" + "4c" * 32
 FAST = 2**4  # scrypt N for tests
@@ -24,12 +25,12 @@ def store(tmp_path: Path) -> Keystore:
 
 def remote_chain() -> Chain:
     url = "https://rpc.example.org"
-    return Chain(w3=Web3(HTTPProvider(url)), rpc=url, chain_id=1)
+    return Chain(Web3(HTTPProvider(url)), url, identity(1))
 
 
 def local_chain() -> Chain:
     url = "http://127.0.0.1:8545"
-    return Chain(w3=Web3(HTTPProvider(url)), rpc=url, chain_id=31337)
+    return Chain(Web3(HTTPProvider(url)), url, identity(31337))
 
 
 def test_import_then_load_round_trips(store: Keystore) -> None:
@@ -67,7 +68,7 @@ def test_wrong_password_is_a_keystore_error(store: Keystore) -> None:
     ],
 )
 def test_keystore_errors(store: Keystore, action: object, message: str) -> None:
-    with pytest.raises(KeystoreError, match=message) as info:
+    with pytest.raises((KeystoreError, NotFoundError), match=message) as info:
         action(store)  # type: ignore[operator]
     assert KEY[2:] not in str(info.value)
 
@@ -114,5 +115,29 @@ def test_resolve_account_refusals(
     store: Keystore, spec: str, chain: Chain | None, message: str
 ) -> None:
     store.import_key("alice", KEY, "pw")
-    with pytest.raises(KeystoreError, match=message):
+    with pytest.raises((KeystoreError, NotFoundError), match=message):
         resolve_account(spec, chain=chain, keystore=store)
+
+
+def test_a_password_that_cannot_be_had_is_not_a_corrupt_keystore(store: Keystore) -> None:
+    store.import_key("alice", KEY, "pw")
+
+    def missing() -> str:
+        raise PasswordUnavailable("cannot read the password file pw.txt: No such file")
+
+    with pytest.raises(PasswordUnavailable, match="cannot read the password file") as info:
+        store.load("alice", missing)
+    assert "corrupt" not in str(info.value) and "damaged" not in str(info.value)
+    assert store.load("alice", "pw").address  # the keystore is untouched
+
+
+def test_a_truncated_keystore_is_listed_with_what_is_wrong(store: Keystore) -> None:
+    good = store.import_key("alice", KEY, "pw")
+    store.create("bob", "pw")
+    bob = store.path("bob")
+    bob.write_text(bob.read_text()[:40])
+    listed = {info.name: info for info in store.list()}
+    assert listed["alice"] == good and listed["alice"].usable
+    assert not listed["bob"].usable and "truncated" in listed["bob"].problem
+    with pytest.raises(KeystoreError, match=r"keystore .*bob.json is damaged .*restore it"):
+        store.load("bob", "pw")

@@ -16,9 +16,7 @@ from provenance.chain import Chain, dev_accounts
 from provenance.compiler import Artifact
 from provenance.deploy import Deployment, deploy
 from provenance.exceptions import InvalidInput, NotFoundError, PermissionDenied, StateConflict
-from provenance.registry import RegistryClient
-from provenance.transactions import Transactor
-from provenance.types import (
+from provenance.records import (
     AgreementStatus,
     AgreementTerms,
     DisputeKind,
@@ -26,6 +24,10 @@ from provenance.types import (
     RequiredClaim,
     Role,
 )
+from provenance.registry import RegistryClient
+from provenance.transactions import Transactor
+
+pytestmark = pytest.mark.anvil  # every test here runs on the session's Anvil
 
 GTIN = "04006381333931"
 ADMIN, BUYER, SUPPLIER, ARBITER, CERTIFIER, STRANGER, CARRIER = dev_accounts(7)

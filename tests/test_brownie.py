@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BROWNIE = ROOT / ".venv-brownie" / "bin" / "brownie"
 PROJECT_FILES = ("contracts", "scripts", "brownie_tests", "brownie-config.yaml", "brownie_hooks.py")
 
-pytestmark = pytest.mark.brownie
+pytestmark = [pytest.mark.brownie, pytest.mark.anvil]  # brownie launches Anvil
 
 
 def network_config(port: int) -> dict[str, Any]:

@@ -10,8 +10,8 @@ import pytest
 from provenance import node
 from provenance.chain import EMBEDDED, Chain, connect
 from provenance.compiler import load_artifact
-from tests.conftest import free_port
-from tests.roundtrip import deploy_and_hand_off, expected, read_back
+from tests.support import free_port
+from tests.support.chains import deploy_and_hand_off, expected, read_back
 
 
 @pytest.fixture
@@ -29,6 +29,7 @@ def test_round_trip_on_embedded_chain() -> None:
     assert read_back(chain, trip) == expected(trip)
 
 
+@pytest.mark.anvil
 def test_round_trip_on_anvil(anvil_chain: Chain, snapshot: None, tmp_path: Path) -> None:
     trip = deploy_and_hand_off(anvil_chain, root=tmp_path)
     assert read_back(anvil_chain, trip) == expected(trip)
@@ -41,6 +42,7 @@ def test_round_trip_on_ganache(ganache_chain: Chain, tmp_path: Path) -> None:
     assert read_back(ganache_chain, trip) == expected(trip)
 
 
+@pytest.mark.anvil
 @pytest.mark.ganache
 def test_same_runtime_bytecode_on_every_chain(
     anvil_chain: Chain, snapshot: None, ganache_chain: Chain, tmp_path: Path

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_support import Cli
 
 from provenance.accounts import Keystore, keystore_dir
 from provenance.chain import dev_accounts
+from tests.support.cli import Cli
+
+pytestmark = pytest.mark.anvil  # every test here runs on the session's Anvil
 
 KEY8 = dev_accounts(9)[8].key.hex()
 ADDR8 = dev_accounts(9)[8].address

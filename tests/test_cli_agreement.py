@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import json
 
-from cli_support import (
+import pytest
+
+from provenance.chain import dev_accounts
+from tests.support import chain_time
+from tests.support.cli import (
     CARRIER,
     CERTIFIER,
     FARM,
     GTIN,
     PROCESSOR,
     Cli,
-    chain_time,
     create_batch,
     register_all,
 )
 
-from provenance.chain import dev_accounts
+pytestmark = pytest.mark.anvil  # every test here runs on the session's Anvil
 
 ARBITER = dev_accounts(8)[7].address  # dev:7, not a participant: arbiters need no registration
 DAY = 86_400
@@ -89,7 +92,7 @@ def test_a_carrier_tender_point_and_a_claim_attested_on_an_ancestor(c: Cli) -> N
     _funded(c, "--carrier", CARRIER, "--require", f"ORGANIC@{CERTIFIER}")
     parent = create_batch(c, "P1", 150)
     c.run("attest", "add", parent, "--claim", "ORGANIC", "--doc-hash", "0x" + "cd" * 32,
-          "--valid-from", "0", "--account", "dev:5")  # fmt: skip
+          "--valid-from", "2020-01-01", "--account", "dev:5")  # fmt: skip
     child, _rest = c.json("batch", "split", parent, "--part", "P1-A:100", "--part", "P1-B:50",
                           "--account", "dev:1")["children"]  # fmt: skip
     assert "requires   ORGANIC attested by" in c.run("agreement", "show", "1").output

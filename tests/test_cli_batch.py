@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cli_support import (
+import pytest
+
+from provenance.encoding import hash_file
+from provenance.gs1 import batch_id
+from tests.support.cli import (
     FARM,
     GTIN,
     JAM_GTIN,
@@ -16,7 +20,7 @@ from cli_support import (
     register_all,
 )
 
-from provenance.types import batch_id, hash_file
+pytestmark = pytest.mark.anvil  # every test here runs on the session's Anvil
 
 
 def test_create_and_show_by_id_and_digital_link(c: Cli) -> None:

@@ -6,20 +6,21 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_support import Cli, make_cli
 from click.testing import CliRunner
 
 from provenance.chain import Chain
 from provenance.cli import cli
+from tests.support.cli import Cli, make_cli
 
 
+@pytest.mark.anvil
 def test_deploy_records_the_deployment_and_refuses_to_replace_it(
     anvil_chain: Chain, snapshot: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     c: Cli = make_cli(anvil_chain, tmp_path, monkeypatch, deployed=False)
     out = c.run("deploy", "--account", "dev:0").output
     assert "ProvenanceRegistry" in out and "SupplyAgreements" in out
-    record = json.loads((c.home / "deployments" / f"{anvil_chain.chain_id}.json").read_text())
+    record = json.loads((c.home / "deployments" / f"{anvil_chain.identity.key}.json").read_text())
     again = c.run("deploy", "--account", "dev:0", expect=1)
     assert "already deployed" in again.output and "--force" in again.output
     forced = json.loads(c.run("deploy", "--account", "dev:0", "--force", "--json").stdout)

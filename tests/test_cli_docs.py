@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from provenance.cli import cli
-from provenance.types import keccak_hex
+from provenance.encoding import keccak_hex
 
 
 def test_hash_one_and_many_files(tmp_path: Path) -> None:

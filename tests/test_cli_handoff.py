@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_support import CARRIER, FARM, PROCESSOR, Cli, chain_time, create_batch, register_all
 
 from provenance.accounts import Keystore, keystore_dir
 from provenance.chain import dev_accounts
-from tests.support import free_port
+from tests.support import chain_time, free_port
+from tests.support.cli import CARRIER, FARM, PROCESSOR, Cli, create_batch, register_all
+
+pytestmark = pytest.mark.anvil  # every test here runs on the session's Anvil
 
 
 def test_send_accept_and_the_custodian_changes(c: Cli) -> None:

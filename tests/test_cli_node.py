@@ -28,9 +28,17 @@ def test_start_status_stop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         # with a node running, commands use it by default (no --rpc): deploy persists
         deployed = runner.invoke(cli, ["deploy", "--account", "dev:0", "--json"])
         assert deployed.exit_code == 0, deployed.output
-        assert (tmp_path / "deployments" / "31337.json").exists()
+        key = status["identity"]
+        assert (tmp_path / "deployments" / f"31337-{key['genesis_hash'][2:18]}.json").exists()
     finally:
         stopped = runner.invoke(cli, ["node", "stop"])
     assert stopped.exit_code == 0 and "stopped anvil" in stopped.output
-    assert "no node is running" in runner.invoke(cli, ["node", "status"]).output
-    assert json.loads(runner.invoke(cli, ["node", "status", "--json"]).output) == {"running": False}
+    assert "is NOT running: writes are queued" in runner.invoke(cli, ["node", "status"]).output
+    after = json.loads(runner.invoke(cli, ["node", "status", "--json"]).output)
+    assert after["running"] is False and after["port"] == port  # still this data directory's
+    forgotten = runner.invoke(cli, ["node", "stop", "--forget"])
+    assert forgotten.exit_code == 0 and "forgotten" in forgotten.output
+    assert json.loads(runner.invoke(cli, ["node", "status", "--json"]).output) == {
+        "recorded": False,
+        "running": False,
+    }

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import CARRIER, FARM, FARM_PREFIX, GTIN
 from click.testing import CliRunner, Result
 
 from provenance import node
@@ -17,7 +16,8 @@ from provenance.cli import cli
 from provenance.deploy import read_record
 from provenance.logs import EventDecoder, fetch_logs
 from provenance.registry import RegistryClient, registry_abi
-from tests.conftest import free_port
+from tests.support import free_port
+from tests.support.cli import CARRIER, FARM, FARM_PREFIX, GTIN
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ def test_handoff_while_node_is_down_is_queued_then_flushed_exactly_once(
     )
 
     chain = connect(info.url)
-    deployment = read_record(chain.chain_id, home)
+    deployment = read_record(chain.identity, home)
     assert deployment is not None
     registry = RegistryClient.from_deployment(chain, deployment)
     assert registry.get_batch(batch).pending_to == CARRIER

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from cli_support import FARM, Cli, register_all
-from web3 import HTTPProvider, Web3
+import pytest
 
 from provenance.chain import Chain, dev_accounts
 from provenance.outbox import Outbox
 from provenance.registry import RegistryClient
 from provenance.transactions import Transactor
 from tests.support import free_port
+from tests.support.cli import FARM, Cli, register_all
+
+pytestmark = pytest.mark.anvil  # every test here runs on the session's Anvil
 
 
 def test_list_shows_confirmed_transactions(c: Cli) -> None:
@@ -22,7 +24,7 @@ def test_list_shows_confirmed_transactions(c: Cli) -> None:
 def test_flush_sends_what_was_queued_while_the_chain_was_down(c: Cli) -> None:
     register_all(c)  # also teaches the transactor the chain's fees (its offline cache)
     down_url = f"http://127.0.0.1:{free_port()}"
-    down = Chain(w3=Web3(HTTPProvider(down_url)), rpc=down_url, chain_id=c.chain.chain_id)
+    down = Chain.offline(down_url, c.chain.identity, timeout=2)
     tx = Transactor(down, dev_accounts(1)[0], Outbox.default(), root=c.home)
     queued = RegistryClient.from_deployment(down, c.deployment, tx).suspend_participant(FARM)
     assert queued.queued
@@ -35,4 +37,4 @@ def test_flush_sends_what_was_queued_while_the_chain_was_down(c: Cli) -> None:
 
 
 def test_flush_with_nothing_to_do(c: Cli) -> None:
-    assert "nothing to flush" in c.run("outbox", "flush").output
+    assert f"nothing to flush for {c.chain.identity.describe()}" in c.run("outbox", "flush").output

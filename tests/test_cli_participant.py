@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from cli_support import CARRIER, FARM, GTIN, Cli, create_batch, register_all
+import pytest
 
 from provenance.chain import dev_accounts
+from tests.support.cli import CARRIER, FARM, GTIN, Cli, create_batch, register_all
+
+pytestmark = pytest.mark.anvil  # every test here runs on the session's Anvil
 
 NEW_KEY = dev_accounts(9)[8].address
 
@@ -50,7 +53,7 @@ def test_prefix_assign_list_revoke(c: Cli) -> None:
                     expect=1).output  # fmt: skip
     assert "company prefix 06141412 (8 digits) overlaps an assigned one" in overlap
     restricted = c.run("participant", "prefix", "assign", CARRIER, "2012345", "--account",
-                       "dev:0", expect=1).output  # fmt: skip
+                       "dev:0", expect=2).output  # fmt: skip
     assert "restricted-circulation" in restricted
     c.run("participant", "prefix", "revoke", "0614141", "--account", "dev:0")
     assert [p["prefix"] for p in c.json("participant", "prefix", "list")] == ["9506000"]

@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cli_support import (
+import pytest
+
+from tests.support.cli import (
     CARRIER,
     GTIN,
     Cli,
     create_batch,
     register_all,
 )
+
+pytestmark = pytest.mark.anvil  # every test here runs on the session's Anvil
 
 
 def _history(c: Cli) -> str:

@@ -1,10 +1,10 @@
 """Fault injection: SIGKILL the node in the middle of a run, restart it, flush the outbox.
 
 50 handoffs (initiateHandoff by the producer + acceptHandoff by the carrier, 100 transactions)
-go through real `Transactor`s journaling into one `Outbox`. After 25 handoffs Anvil is killed
-with SIGKILL: whatever it mined since its last state save (`--state-interval 1`) is lost, and the
-remaining 25 handoffs are signed offline and queued. Anvil restarts from its state file and one
-`flush` must leave exactly 50 handoffs on the chain, none twice.
+go through real `Transactor`s journaling into one `Outbox`. After 25 handoffs Anvil and its
+snapshot keeper are killed with SIGKILL: whatever it mined since the last snapshot (taken every
+second) is lost, and the remaining 25 handoffs are signed offline and queued. Anvil restarts from
+its state file and one `flush` must leave exactly 50 handoffs on the chain, none twice.
 """
 
 from __future__ import annotations
@@ -20,12 +20,14 @@ from provenance import node
 from provenance.chain import connect
 from provenance.compiler import load_artifact
 from provenance.deploy import deploy
+from provenance.gs1 import batch_id, gtin_to_int, lot_to_bytes32
 from provenance.logs import EventDecoder, fetch_logs
 from provenance.outbox import CONFIRMED, Outbox
+from provenance.records import Role
 from provenance.transactions import Transactor
-from provenance.types import Role, batch_id, gtin_to_int, lot_to_bytes32, uom_to_bytes
+from provenance.units import uom_to_bytes
 from provenance.verify import Verdict, verify
-from tests.conftest import free_port
+from tests.support import free_port
 
 HANDOFFS = 50
 KILL_AFTER = 25
@@ -82,7 +84,7 @@ def test_sigkill_mid_run_then_flush_records_every_handoff_exactly_once(
         info = node.start("anvil", port, root)  # reloads the state file
         lost = [
             e.tx_hash
-            for e in outbox.entries(chain.chain_id, statuses=[CONFIRMED])
+            for e in outbox.entries(chain.identity, statuses=[CONFIRMED])
             if chain.receipt_or_none(bytes.fromhex(e.tx_hash[2:])) is None
         ]
         report = outbox.flush(chain)

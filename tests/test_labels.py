@@ -19,6 +19,7 @@ from PIL import Image
 
 from provenance.cli import cli
 from provenance.exceptions import InvalidInput
+from provenance.gs1 import GS1_CSET82, digital_link
 from provenance.labels import (
     Label,
     label_png,
@@ -29,7 +30,6 @@ from provenance.labels import (
     write_label,
     write_sheet,
 )
-from provenance.types import GS1_CSET82, digital_link
 from provenance.web.links import parse, query_params, segments
 from scripts.screenshots import Site
 

@@ -14,6 +14,7 @@ from web3.providers.base import BaseProvider
 from provenance.chain import Chain
 from provenance.exceptions import ChainError
 from provenance.logs import CallCounter, count_calls, fetch_logs, is_range_refusal
+from tests.support import identity
 
 ADDRESS = "0x" + "ab" * 20
 
@@ -85,7 +86,7 @@ def _log(block: int) -> dict[str, Any]:
 
 
 def fake_chain(node: FakeNode) -> Chain:
-    return Chain(w3=Web3(node), rpc="http://fake.example", chain_id=1)
+    return Chain(Web3(node), "http://fake.example", identity(1))
 
 
 def test_small_ranges_are_fetched_in_one_call() -> None:

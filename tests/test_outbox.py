@@ -1,4 +1,5 @@
-"""The outbox: atomic journal files, ordering, and `flush` against a real Anvil node."""
+"""The outbox: atomic journal files bound to a chain identity, ordering, `drop`, and `flush`
+against a real Anvil node (which never sends an entry to another chain with the same id)."""
 
 from __future__ import annotations
 
@@ -22,14 +23,20 @@ from provenance.outbox import (
     Outbox,
     OutboxEntry,
 )
+from tests.support import identity, offline_chain
+
+HERE = identity(31337, 1)
 
 ALICE = "0x" + "11" * 20
 BOB = "0x" + "22" * 20
 
 
-def entry(nonce: int, sender: str = ALICE, status: str = PENDING, chain_id: int = 31337) -> Any:
+def entry(
+    nonce: int, sender: str = ALICE, status: str = PENDING, chain_id: int = 31337, genesis: int = 1
+) -> Any:
     return OutboxEntry(
         chain_id=chain_id,
+        genesis_hash=identity(chain_id, genesis).genesis_hash,
         sender=sender,
         nonce=nonce,
         tx_hash="0x" + f"{nonce:02x}{int(sender[2:4], 16):02x}".ljust(64, "a"),
@@ -48,10 +55,11 @@ def test_add_writes_one_file_per_tx_in_the_documented_layout(tmp_path: Path) -> 
     e = entry(7)
     box.add(e)
     sender = Web3.to_checksum_address(ALICE)
-    path = tmp_path / "31337" / sender / f"{7:012d}-{e.tx_hash}.json"
+    path = tmp_path / HERE.key / sender / f"{7:012d}-{e.tx_hash}.json"
     assert path.exists()
     data = json.loads(path.read_text())
     assert data["nonce"] == 7 and data["status"] == PENDING and data["raw_tx"] == "0xf86c"
+    assert data["genesis_hash"] == HERE.genesis_hash
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temp file left behind
 
 
@@ -66,14 +74,48 @@ def test_entries_are_ordered_by_sender_then_nonce(tmp_path: Path) -> None:
     assert [n for _, n in got[:4]] == [1, 2, 10, 30]  # numeric, not lexical
 
 
-def test_entries_filter_by_chain_and_status(tmp_path: Path) -> None:
+def test_entries_filter_by_chain_identity_and_status(tmp_path: Path) -> None:
     box = Outbox(tmp_path)
     box.add(entry(1))
     box.add(entry(2, status=SENT))
     box.add(entry(3, chain_id=1))
-    assert [e.nonce for e in box.entries(31337)] == [1, 2]
+    box.add(entry(4, genesis=2))  # another chain with the same id
+    assert [e.nonce for e in box.entries(HERE)] == [1, 2]
+    assert sorted(e.nonce for e in box.entries(chain_id=31337)) == [1, 2, 4]
     assert [e.nonce for e in box.entries(statuses=[SENT])] == [2]
-    assert [e.nonce for e in box.entries(1)] == [3]
+    assert [e.nonce for e in box.entries(identity(1))] == [3]
+    assert [e.nonce for e in box.elsewhere(HERE)] == [4]
+
+
+def test_an_entry_without_a_genesis_hash_is_refused(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    with pytest.raises(OutboxError, match="genesis hash"):
+        Outbox(tmp_path).add(replace(entry(1), genesis_hash=""))
+
+
+def test_entries_written_before_chain_identities_are_unbound_and_never_flushed(
+    tmp_path: Path,
+) -> None:
+    legacy = tmp_path / "31337" / Web3.to_checksum_address(ALICE)
+    legacy.mkdir(parents=True)
+    data = {k: v for k, v in entry(5).to_json().items() if k != "genesis_hash"}
+    (legacy / f"{5:012d}-{data['tx_hash']}.json").write_text(json.dumps(data))
+    box = Outbox(tmp_path)
+    [old] = box.entries()
+    assert old.identity is None and old.identity_key == "unbound-31337"
+    assert box.entries(HERE) == [] and box.elsewhere(HERE) == [old]
+    assert box.next_nonce(HERE, ALICE) is None
+
+
+def test_drop_moves_entries_out_of_the_way_without_deleting_them(tmp_path: Path) -> None:
+    box = Outbox(tmp_path)
+    keep, gone = entry(1), entry(2, genesis=2)
+    box.add(keep)
+    box.add(gone)
+    archive = box.drop(box.elsewhere(HERE))
+    assert [e.nonce for e in box.entries()] == [1]
+    assert len(list(archive.rglob("*.json"))) == 1 and archive.name == ".dropped"
 
 
 def test_mark_changes_status_and_survives_reopening(tmp_path: Path) -> None:
@@ -101,13 +143,15 @@ def test_mark_unknown_tx_raises(tmp_path: Path) -> None:
 
 def test_next_nonce_is_max_plus_one_per_sender(tmp_path: Path) -> None:
     box = Outbox(tmp_path)
-    assert box.next_nonce(31337, ALICE) is None
+    assert box.next_nonce(HERE, ALICE) is None
     for nonce in (3, 9, 4):
         box.add(entry(nonce))
     box.add(entry(50, BOB))
-    assert box.next_nonce(31337, ALICE) == 10
-    assert box.next_nonce(31337, BOB) == 51
-    assert box.next_nonce(1, ALICE) is None
+    box.add(entry(70, genesis=2))
+    assert box.next_nonce(HERE, ALICE) == 10
+    assert box.next_nonce(HERE, BOB) == 51
+    assert box.next_nonce(identity(1), ALICE) is None
+    assert box.next_nonce(identity(31337, 2), ALICE) == 71
 
 
 def test_remove_and_prune(tmp_path: Path) -> None:
@@ -122,7 +166,7 @@ def test_remove_and_prune(tmp_path: Path) -> None:
 def test_leftover_temp_files_of_a_crashed_write_are_ignored(tmp_path: Path) -> None:
     box = Outbox(tmp_path)
     box.add(entry(1))
-    folder = next((tmp_path / "31337").iterdir())
+    folder = next((tmp_path / HERE.key).iterdir())
     (folder / ".000000000002-0xdead.json.tmp").write_text('{"half": ')
     assert [e.nonce for e in box.entries()] == [1]
 
@@ -168,6 +212,7 @@ def sign_transfer(chain: Chain, account: LocalAccount, nonce: int, value: int = 
     signed = account.sign_transaction(tx)
     return OutboxEntry(
         chain_id=chain.chain_id,
+        genesis_hash=chain.identity.genesis_hash,
         sender=account.address,
         nonce=nonce,
         tx_hash="0x" + signed.hash.hex().removeprefix("0x"),
@@ -206,7 +251,7 @@ def test_flush_resubmits_missing_and_reports_recorded_ones_never_twice(
     assert report.failed == () and report.still_pending == ()
     assert [n for n, _ in seen] == [start, start + 1, start + 2, start + 3]
     assert w3.eth.get_balance(DEAD) == balance + 4
-    assert {e.status for e in box.entries(anvil_chain.chain_id)} == {CONFIRMED}
+    assert {e.status for e in box.entries(anvil_chain.identity)} == {CONFIRMED}
 
     # A second flush sends nothing; with settle_seconds=0 everything becomes final.
     again = box.flush(anvil_chain, settle_seconds=0)
@@ -259,16 +304,38 @@ def test_flush_marks_a_tx_whose_nonce_was_taken_by_another_as_failed(
     assert box.get(journaled.tx_hash).status == FAILED
 
 
-def test_flush_with_endpoint_down_leaves_everything_pending(tmp_path: Path) -> None:
-    from provenance.chain import Chain as ChainType
+@pytest.mark.anvil
+def test_flush_never_replays_an_entry_of_another_chain_with_the_same_id(
+    tmp_path: Path, anvil_chain: Chain, accounts: list[LocalAccount], snapshot: None
+) -> None:
+    """The chain was started afresh: same id, other genesis. Its old entries stay where they are."""
+    from dataclasses import replace
 
-    w3 = Web3(Web3.HTTPProvider("http://127.0.0.1:9", request_kwargs={"timeout": 0.5}))
-    chain = ChainType(w3=w3, rpc="http://127.0.0.1:9", chain_id=31337)
+    w3, sender = anvil_chain.w3, accounts[8]
+    box = Outbox(tmp_path)
+    nonce = w3.eth.get_transaction_count(sender.address)
+    stale = replace(sign_transfer(anvil_chain, sender, nonce), genesis_hash="0x" + "ab" * 32)
+    box.add(stale)
+    balance = w3.eth.get_balance(DEAD)
+
+    report = box.flush(anvil_chain)
+
+    assert report.touched == 0 and report.ok and report.elsewhere == (stale.tx_hash,)
+    assert w3.eth.get_transaction_count(sender.address) == nonce  # nothing replayed
+    assert w3.eth.get_balance(DEAD) == balance
+    assert box.get(stale.tx_hash).status == PENDING  # nothing lost either
+
+
+def test_flush_with_endpoint_down_leaves_everything_pending_and_says_why(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    chain = replace(offline_chain("http://127.0.0.1:9", timeout=0.5), reachable=True)
     box = Outbox(tmp_path)
     for nonce in range(3):
         box.add(entry(nonce))
     report = box.flush(chain)
     assert len(report.still_pending) == 3 and not report.ok
+    assert {reason for _h, reason in report.still_pending} == {"the chain did not answer"}
     assert {e.status for e in box.entries()} == {PENDING}
 
 
@@ -279,3 +346,20 @@ def test_flush_is_serialised_by_a_lock(tmp_path: Path) -> None:
     tmp_path.mkdir(exist_ok=True)
     with FileLock(str(tmp_path / ".flush.lock")), pytest.raises(OutboxError, match="another"):
         box.flush(None, lock_timeout=0.05)  # type: ignore[arg-type]
+
+
+def test_the_same_signed_transaction_on_two_chains_is_two_entries(tmp_path: Path) -> None:
+    """The same key signing the same call with the same nonce and fees on a chain started afresh
+    makes byte-identical transactions: each chain's entry is marked on its own."""
+    from dataclasses import replace
+
+    box = Outbox(tmp_path)
+    here, there = entry(1), replace(entry(1), genesis_hash=identity(31337, 2).genesis_hash)
+    assert here.tx_hash == there.tx_hash
+    box.add(here)
+    box.add(there)
+    box.mark(here.tx_hash, CONFIRMED, identity=HERE)
+    assert box.get(here.tx_hash, HERE).status == CONFIRMED
+    assert box.get(there.tx_hash, identity(31337, 2)).status == PENDING
+    with pytest.raises(OutboxError, match="journaled for several chains"):
+        box.get(here.tx_hash)

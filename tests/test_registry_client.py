@@ -10,6 +10,7 @@ from eth_account.signers.local import LocalAccount
 
 from provenance.chain import Chain, dev_accounts
 from provenance.deploy import Deployment, deploy
+from provenance.encoding import text_to_bytes32
 from provenance.exceptions import (
     ConfigError,
     InvalidInput,
@@ -17,18 +18,12 @@ from provenance.exceptions import (
     PermissionDenied,
     StateConflict,
 )
+from provenance.gs1 import CompanyPrefix, batch_id
+from provenance.records import BatchState, ClaimProof, NewBatch, RequiredClaim, Role
 from provenance.registry import RegistryClient, TransformOutput
 from provenance.transactions import Transactor
-from provenance.types import (
-    BatchState,
-    ClaimProof,
-    CompanyPrefix,
-    NewBatch,
-    RequiredClaim,
-    Role,
-    batch_id,
-    text_to_bytes32,
-)
+
+pytestmark = pytest.mark.anvil  # every test here runs on the session's Anvil
 
 GTIN = "04006381333931"  # under PREFIX
 OTHER_GTIN = "10614141000415"  # under OTHER_PREFIX (GTIN-13 form 0614141000415)
@@ -237,7 +232,7 @@ def test_relayer_records_with_both_signatures(env: Env) -> None:
 def test_split_merge_transform_lineage(env: Env) -> None:
     producer = env.client(PRODUCER)
     parent, _ = producer.create_batch(GTIN, "P", 100)
-    with pytest.raises(InvalidInput, match="expected 100, got 90"):
+    with pytest.raises(InvalidInput, match=r"parts 90 \+ loss 0 = 90, but batch .* holds 100"):
         producer.split_batch(parent, [("P-A", 50), ("P-B", 40)])
     with pytest.raises(InvalidInput, match="lot Q does not extend P"):
         producer.split_batch(parent, [("Q", 100)])
@@ -249,6 +244,10 @@ def test_split_merge_transform_lineage(env: Env) -> None:
     assert producer.lineage_of(children[0]) == [producer.get_batch(parent).lineage_number]
     with pytest.raises(InvalidInput, match="lot M does not extend P-A"):
         producer.merge_batches(children, "M")
+    with pytest.raises(InvalidInput, match="is given twice: a merge combines distinct batches"):
+        producer.merge_batches([children[0], children[0]], "P-A-M")
+    with pytest.raises(InvalidInput, match="invalid merge loss 95: the 2 batches hold 95 KGM"):
+        producer.merge_batches(children, "P-A-M", loss=95)
     merged, _ = producer.merge_batches(children, "P-A-M", loss=1)
     assert producer.get_batch(merged).quantity == 94
     assert producer.parents_of(merged) == children

@@ -89,7 +89,8 @@ def test_every_artifact_error_decodes_to_its_class_with_a_full_message(
     assert type(error) is MESSAGES[entry["name"]][0]
     assert "reverted with" not in str(error)  # the template formatted with the ABI's arg names
     assert "{" not in str(error)
-    assert len(error.args) == len(types)
+    assert len(error.error_args) == len(types)
+    assert error.args == (str(error),)  # BaseException.args is the message, as everywhere
 
 
 def test_default_table_covers_both_contracts() -> None:
@@ -103,7 +104,7 @@ def test_unknown_batch_message_names_the_fix_and_shortens_the_id() -> None:
     error = decode_revert(data)
     assert isinstance(error, NotFoundError) and isinstance(error, ProvenanceError)
     assert str(error) == "unknown batch 0x12ab…cdef: create it first with `provenance batch create`"
-    assert error.args == (BATCH,)
+    assert error.error_args == (BATCH,)
 
 
 def test_addresses_are_checksummed_in_messages() -> None:

@@ -11,6 +11,8 @@ import pytest
 
 from provenance.chain import dev_accounts
 from provenance.exceptions import SignatureError
+from provenance.gs1 import batch_id
+from provenance.records import AgreementTerms, Handoff, RequiredClaim
 from provenance.signing import (
     SECP256K1_N,
     SignedHandoff,
@@ -19,7 +21,6 @@ from provenance.signing import (
     sign_agreement,
     sign_handoff,
 )
-from provenance.types import AgreementTerms, Handoff, RequiredClaim, batch_id
 
 SENDER, RECEIVER, OTHER = dev_accounts(3)
 REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -35,9 +36,8 @@ NOW = 1_800_000_000
 
 
 def signed(account: Any = RECEIVER, **changes: Any) -> SignedHandoff:
-    return sign_handoff(
-        account, HANDOFF, chain_id=31337, registry=REGISTRY, nonce=0, deadline=NOW + 60, **changes
-    )
+    fields: dict[str, Any] = {"deadline": NOW + 60, "now": NOW, **changes}
+    return sign_handoff(account, HANDOFF, chain_id=31337, registry=REGISTRY, nonce=0, **fields)
 
 
 def test_signature_verifies_and_records_role() -> None:
@@ -160,7 +160,7 @@ def test_agreement_approval_verifies_against_its_terms() -> None:
         required_claims=(RequiredClaim("ORGANIC", OTHER.address),),
     )
     approval = sign_agreement(
-        SENDER, terms, chain_id=31337, agreements=REGISTRY, nonce=0, deadline=NOW + 10
+        SENDER, terms, chain_id=31337, agreements=REGISTRY, nonce=0, deadline=NOW + 10, now=NOW
     )
     approval.verify(terms, now=NOW)
     with pytest.raises(SignatureError, match="other terms"):
@@ -168,4 +168,12 @@ def test_agreement_approval_verifies_against_its_terms() -> None:
     with pytest.raises(SignatureError, match="other terms"):
         approval.verify(dataclasses.replace(terms, carrier=OTHER.address), now=NOW)
     with pytest.raises(SignatureError, match="neither buyer nor supplier"):
-        sign_agreement(OTHER, terms, chain_id=1, agreements=REGISTRY, nonce=0, deadline=1)
+        sign_agreement(
+            OTHER, terms, chain_id=1, agreements=REGISTRY, nonce=0, deadline=NOW + 10, now=NOW
+        )
+
+
+def test_a_signature_whose_deadline_has_passed_is_refused_before_signing() -> None:
+    passed = r"deadline 1799999999 \(2027-01-15 .*has already passed"
+    with pytest.raises(SignatureError, match=passed):
+        signed(deadline=NOW - 1)

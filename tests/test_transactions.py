@@ -9,22 +9,26 @@ from typing import cast
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from web3 import HTTPProvider, Web3
 
 from provenance.chain import Chain, dev_accounts
 from provenance.deploy import Deployment, deploy
 from provenance.exceptions import (
-    ChainError,
+    ChainUnreachable,
     InsufficientFunds,
+    InvalidInput,
     NotFoundError,
     StateConflict,
     TransactionError,
 )
+from provenance.gs1 import batch_id, gs1_check_digit, lot_to_bytes32
 from provenance.outbox import Outbox
+from provenance.records import Role
 from provenance.registry import RegistryClient
 from provenance.transactions import Transactor
-from provenance.types import Role, batch_id, gs1_check_digit, lot_to_bytes32, uom_to_bytes
-from tests.conftest import free_port
+from provenance.units import uom_to_bytes
+from tests.support import free_port
+
+pytestmark = pytest.mark.anvil  # every test here runs on the session's Anvil
 
 GTIN = "400638133393" + "1"
 
@@ -99,7 +103,8 @@ def test_mined_revert_is_replayed_and_decoded(
 ) -> None:
     stranger = dev_accounts(5)[4]
     tx = Transactor(anvil_chain, stranger, root=tmp_path)
-    with pytest.raises(NotFoundError, match=r"transaction 0x[0-9a-f]{64} reverted: .*registered"):
+    pattern = r"transaction 0x[0-9a-f]{64} \(createBatch\) reverted in block \d+: .*registered"
+    with pytest.raises(NotFoundError, match=pattern):
         tx.send(create_call(anvil_chain, deployment, "L1"), gas=200_000)  # no pre-flight
 
 
@@ -146,11 +151,7 @@ def test_unreachable_endpoint_queues_in_the_outbox_and_flush_sends_it(
     online = Transactor(anvil_chain, producer, outbox, root=tmp_path)
     online.send(create_call(anvil_chain, deployment, "first"))  # learns fees and gas
     url = f"http://127.0.0.1:{free_port()}"
-    down = Chain(
-        w3=Web3(HTTPProvider(url, request_kwargs={"timeout": 2})),
-        rpc=url,
-        chain_id=anvil_chain.chain_id,
-    )
+    down = Chain.offline(url, anvil_chain.identity, timeout=2)
     offline = Transactor(down, producer, outbox, root=tmp_path)
     queued = offline.send(create_call(down, deployment, "offline"), description="queued")
     assert queued.queued and queued.status is None
@@ -166,8 +167,8 @@ def test_unreachable_endpoint_without_outbox_raises(
     anvil_chain: Chain, deployment: Deployment, tmp_path: Path
 ) -> None:
     url = f"http://127.0.0.1:{free_port()}"
-    down = Chain(w3=Web3(HTTPProvider(url)), rpc=url, chain_id=anvil_chain.chain_id)
-    with pytest.raises(ChainError, match="cannot reach the chain at"):
+    down = Chain.offline(url, anvil_chain.identity, timeout=2)
+    with pytest.raises(ChainUnreachable, match=r"cannot reach the chain at .*nothing was queued"):
         Transactor(down, dev_accounts(1)[0], root=tmp_path).send(create_call(down, deployment, "x"))
 
 
@@ -178,7 +179,9 @@ def test_stuck_transaction_is_reported_with_its_hash(
     w3.provider.make_request("evm_setAutomine", [False])  # type: ignore[arg-type]
     try:
         tx = Transactor(anvil_chain, producer, root=tmp_path, receipt_timeout=0.3)
-        with pytest.raises(TransactionError, match="still pending after 0 s") as info:
+        with pytest.raises(
+            TransactionError, match=r"still pending after 0 s .*outbox status"
+        ) as info:
             tx.send(create_call(anvil_chain, deployment, "stuck"))
         assert info.value.tx_hash and info.value.tx_hash in str(info.value)
     finally:
@@ -208,10 +211,16 @@ def test_send_many_raises_the_decoded_revert_after_all_receipts(
     assert batch.exists
 
 
+def anvil_identity() -> object:
+    from tests.support import identity
+
+    return identity()
+
+
 def test_reads_on_an_unreachable_endpoint_raise_chain_error(deployment: Deployment) -> None:
     url = f"http://127.0.0.1:{free_port()}"
-    down = Chain(w3=Web3(HTTPProvider(url)), rpc=url, chain_id=31337)
-    with pytest.raises(ChainError, match="cannot reach the chain at"):
+    down = Chain.offline(url, deployment.identity or anvil_identity(), timeout=2)
+    with pytest.raises(ChainUnreachable, match="cannot reach the chain at"):
         RegistryClient(down, deployment.registry).get_participant(dev_accounts(1)[0].address)
 
 
@@ -297,3 +306,64 @@ def test_sending_more_than_the_balance_is_insufficient_funds(
     Transactor(anvil_chain, admin, root=tmp_path).transfer(fresh.address, 10**15)
     with pytest.raises(InsufficientFunds, match=r"gas plus the 1 ETH it sends \(balance 0\.001"):
         Transactor(anvil_chain, fresh, root=tmp_path).transfer(admin.address, 10**18)
+
+
+def test_a_mined_revert_is_decoded_in_its_own_block_time_not_blamed_on_gas(
+    anvil_chain: Chain, deployment: Deployment, producer: LocalAccount, snapshot: None,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    """The deadline is after the latest block when signed, and not after the block that mines
+    it: the replay in that block finds the contract's reason."""
+    from provenance.agreements import AgreementsClient
+    from provenance.records import AgreementTerms
+
+    agreements = AgreementsClient.from_deployment(anvil_chain, deployment)
+    buyer, arbiter = dev_accounts(7)[5], dev_accounts(7)[6]
+    deadline = anvil_chain.now() + 5
+    terms = AgreementTerms(buyer.address, producer.address, arbiter.address, GTIN, 10, "KGM",
+                           10**18, deadline)  # fmt: skip
+    anvil_chain.w3.provider.make_request("evm_setNextBlockTimestamp", [deadline + 10])  # type: ignore[arg-type]
+    tx = Transactor(anvil_chain, buyer, Outbox(tmp_path / "outbox"), root=tmp_path)
+    with pytest.raises(InvalidInput) as info:
+        tx.send(agreements.contract.functions.propose(terms.to_tuple()), gas=400_000)
+    message = str(info.value)
+    assert "reverted in block" in message and "is not in the future" in message
+    assert "gas" not in message
+
+
+def test_out_of_gas_is_said_only_when_all_the_gas_was_used(
+    anvil_chain: Chain, deployment: Deployment, producer: LocalAccount, tmp_path: Path
+) -> None:
+    tx = Transactor(anvil_chain, producer, root=tmp_path)
+    with pytest.raises(TransactionError, match=r"ran out of gas \(used all 30,000 of its limit\)"):
+        tx.send(create_call(anvil_chain, deployment, "OOG"), gas=30_000)
+
+
+def test_a_nonce_taken_by_the_same_key_from_another_data_directory_is_signed_again(
+    anvil_chain: Chain, deployment: Deployment, producer: LocalAccount, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Two data directories, one key, no shared lock: the other one sends between this one's
+    nonce read and its send. The node says "nonce too low"; nothing is lost, nothing twice."""
+    here = Outbox(tmp_path / "here" / "outbox")
+    there = Transactor(anvil_chain, producer, Outbox(tmp_path / "there"), root=tmp_path / "there")
+    tx = Transactor(anvil_chain, producer, here, root=tmp_path / "here")
+    original = Transactor._allocate_nonce
+    raced: list[int] = []
+
+    def racing(self: Transactor) -> int:
+        nonce = original(self)
+        if self is tx and not raced:
+            raced.append(nonce)
+            there.send(create_call(anvil_chain, deployment, "THERE"))
+        return nonce
+
+    monkeypatch.setattr(Transactor, "_allocate_nonce", racing)
+    result = tx.send(create_call(anvil_chain, deployment, "HERE"))
+    assert result.ok and result.nonce == raced[0] + 1
+    registry = RegistryClient(anvil_chain, deployment.registry)
+    assert registry.get_batch(batch_id(GTIN, "HERE")).exists
+    assert registry.get_batch(batch_id(GTIN, "THERE")).exists
+    entries = {e.nonce: e for e in here.entries()}
+    assert entries[raced[0]].status == "failed" and "taken by another" in entries[raced[0]].error
+    assert entries[raced[0] + 1].status == "confirmed"

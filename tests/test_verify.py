@@ -16,16 +16,11 @@ from web3.contract import Contract
 from provenance.chain import Chain
 from provenance.compiler import load_artifact
 from provenance.deploy import Deployment, deploy
+from provenance.encoding import hash_file
+from provenance.gs1 import batch_id, gs1_check_digit, gtin_to_int, lot_to_bytes32
 from provenance.logs import Event
-from provenance.types import (
-    Role,
-    batch_id,
-    gs1_check_digit,
-    gtin_to_int,
-    hash_file,
-    lot_to_bytes32,
-    uom_to_bytes,
-)
+from provenance.records import Role
+from provenance.units import uom_to_bytes
 from provenance.verify import (
     ERROR,
     WARNING,

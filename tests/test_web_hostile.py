@@ -18,7 +18,7 @@ from provenance.web.app import create_app
 from provenance.web.server import running
 from provenance.web.source import RpcSource
 from scripts.screenshots import Site
-from tests.web_support import Switch
+from tests.support.web import Switch
 
 pytestmark = pytest.mark.anvil
 

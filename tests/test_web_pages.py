@@ -13,9 +13,9 @@ import pytest
 from provenance.chain import dev_accounts
 from provenance.demo import CAST, PUBLISHED_NAMES
 from provenance.directory import Directory
+from provenance.encoding import keccak_hex
 from provenance.registry import RegistryClient
 from provenance.transactions import Transactor
-from provenance.types import keccak_hex
 from provenance.web.public import PRIVATE_DELIVERY_FIELDS
 from provenance.web.source import RpcSource
 from scripts.screenshots import BATCHES, JAM_GTIN, Site, path_of

@@ -1,7 +1,12 @@
 """The `provenance` command line: a thin shell over the library (one module per command group).
 
-Exit codes: 0 success, 1 error (one line on stderr; `--debug` shows the traceback), 2 usage error.
-A write whose transaction was queued in the outbox (chain unreachable) exits 0 and says so.
+`context` (the shared `Env`, a thin wrapper over `provenance.session.Session`, and how errors end
+a command), `options` (the parameter types over the library's value constructors, shared
+options) and `output` (printing) serve the command modules.
+
+Exit codes: 0 success, 1 error (one line on stderr; `--debug` shows the traceback), 2 usage error
+(a value refused by its parameter type, naming the option), 130 interrupted (Ctrl-C). A write
+whose transaction was queued in the outbox (chain unreachable) exits 0 and says so.
 `provenance verify` has its own documented codes (the verdict).
 """
 
@@ -12,7 +17,7 @@ from pathlib import Path
 import click
 
 from provenance import __version__
-from provenance.cli._common import (
+from provenance.cli.context import (
     ACCOUNT_ENV,
     CONTEXT_SETTINGS,
     RPC_ENV,
@@ -27,8 +32,9 @@ from provenance.cli._common import (
     "--rpc",
     envvar=RPC_ENV,
     metavar="URL",
-    help=f"JSON-RPC endpoint (env {RPC_ENV}). Default: the node started by `provenance node "
-    "start` if one is running, else the embedded in-process chain (nothing persists).",
+    help=f"JSON-RPC endpoint, or `embedded` (env {RPC_ENV}). Default: the node recorded by "
+    "`provenance node start` — running or not: if it is down, writes are queued, never sent "
+    "elsewhere —, else the embedded in-process chain (nothing persists).",
 )
 @click.option(
     "--account",
@@ -59,13 +65,14 @@ def cli(
     which the buyer's acceptance settles; certifiers attest; customers verify a product without
     any key.
 
-    Exit codes: 0 success, 1 error (one line; --debug for the traceback), 2 usage error.
-    `provenance verify` documents its own codes.
+    Exit codes: 0 success, 1 error (one line; --debug for the traceback), 2 usage error (a bad
+    value, naming the option), 130 interrupted. `provenance verify` documents its own codes.
 
-    Nothing is lost when the chain is down: if the --rpc endpoint of a recorded deployment does
-    not answer, a write command signs its transaction, queues it in the outbox, says so in one
-    line and exits 0; `provenance outbox flush` sends it once the chain is back (a transaction
-    already on the chain is never recorded twice).
+    Nothing is lost when the chain is down: if the recorded node (or the --rpc endpoint of a
+    recorded deployment) does not answer, a write command signs its transaction for that chain,
+    queues it in the outbox, says so in one line and exits 0; `provenance outbox flush` sends it
+    once the chain is back (a transaction already on the chain is never recorded twice, and one
+    signed for another chain — a node started afresh — is never sent).
 
     \b
     Example:
@@ -90,7 +97,9 @@ def _register() -> None:
         contracts,
         demo,
         docs,
+        epcis,
         handoff,
+        index,
         label,
         node,
         outbox,
@@ -113,6 +122,8 @@ def _register() -> None:
         verify,
         label,
         serve,
+        index,
+        epcis,
         demo,
     ):
         for command in module.COMMANDS:

@@ -8,21 +8,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from provenance.cli._common import (
-    CONTEXT_SETTINGS,
-    Env,
-    ProvenanceGroup,
-    console,
-    format_eth,
-    json_option,
-    parse_amount,
-    pass_env,
-    password_file_option,
-    print_json,
-    show_tx,
-    table,
-    write_command,
-)
+from provenance.cli.context import CONTEXT_SETTINGS, Env, ProvenanceGroup, pass_env
+from provenance.cli.options import AmountType, json_option, password_file_option, write_command
+from provenance.cli.output import console, format_eth, print_json, show_tx, table
 
 if TYPE_CHECKING:
     from provenance.accounts import Keystore
@@ -59,9 +47,9 @@ def new(env: Env, name: str, as_json: bool) -> None:
         provenance account new farm
         PROVENANCE_PASSWORD=secret provenance account new carrier
     """
-    from provenance.accounts import Keystore, validate_name
+    from provenance.accounts import Keystore, keystore_dir, validate_name
 
-    store = Keystore()
+    store = Keystore(keystore_dir(env.session.root))
     _refuse_existing(store, validate_name(name))
     info = store.create(name, env.password("New keystore password", confirm=True))
     if as_json:
@@ -88,9 +76,15 @@ def import_(env: Env, name: str, key_file: Path | None, as_json: bool) -> None:
     Example:
         provenance account import farm --key-file farm.key
     """
-    from provenance.accounts import Keystore, parse_private_key, read_private_key, validate_name
+    from provenance.accounts import (
+        Keystore,
+        keystore_dir,
+        parse_private_key,
+        read_private_key,
+        validate_name,
+    )
 
-    store = Keystore()
+    store = Keystore(keystore_dir(env.session.root))
     _refuse_existing(store, validate_name(name))
     if key_file is not None:
         key = read_private_key(key_file)
@@ -106,27 +100,37 @@ def import_(env: Env, name: str, key_file: Path | None, as_json: bool) -> None:
 
 @account.command("list")
 @json_option
-def list_(as_json: bool) -> None:
-    """List keystore accounts (names and addresses only). dev:0 … dev:9 are always available on
-    local chains.
+@pass_env
+def list_(env: Env, as_json: bool) -> None:
+    """List keystore accounts (names and addresses only). A file in the keystore folder that
+    cannot be used (truncated, not a keystore) is listed too, with what is wrong: restore it from
+    a backup. dev:0 … dev:9 are always available on local chains.
 
     \b
     Example:
         provenance account list --json
     """
-    from provenance.accounts import Keystore
+    from provenance.accounts import Keystore, keystore_dir
 
-    found = Keystore().list()
+    found = Keystore(keystore_dir(env.session.root)).list()
     if as_json:
         print_json(found)
         return
     if not found:
         console.print("no keystore accounts yet: create one with `provenance account new NAME`")
         return
-    out = table("name", "address")
+    out = table("name", "address", "state")
     for info in found:
-        out.add_row(info.name, info.address)
+        state = "ok" if info.usable else f"DAMAGED: {info.problem}"
+        out.add_row(info.name, info.address or "?", state)
     console.print(out)
+    damaged = [info for info in found if not info.usable]
+    if damaged:
+        names = ", ".join(info.name for info in damaged)
+        env.stderr.print(
+            f"warning: {len(damaged)} keystore file(s) cannot be used ({names}): restore them "
+            "from your backup"
+        )
 
 
 @account.command()
@@ -141,9 +145,9 @@ def balance(env: Env, target: str, as_json: bool) -> None:
         provenance account balance farm
         provenance account balance 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --json
     """
-    from provenance.accounts import address_of
+    from provenance.accounts import Keystore, address_of, keystore_dir
 
-    address = address_of(target)
+    address = address_of(target, keystore=Keystore(keystore_dir(env.session.root)))
     wei = env.chain().balance(address)
     if as_json:
         print_json({"address": address, "balance_wei": str(wei), "balance": format_eth(wei)})
@@ -154,12 +158,15 @@ def balance(env: Env, target: str, as_json: bool) -> None:
 @account.command()
 @click.argument("target", metavar="NAME|ADDRESS")
 @click.option(
-    "--amount", required=True, help="How much ETH to send: 1eth, 0.5eth, 20gwei, 1000wei."
+    "--amount",
+    type=AmountType("--amount", positive=True),
+    required=True,
+    help="How much ETH to send, exact: 1eth, 0.5eth, 20gwei, 1000wei.",
 )
 @json_option
 @write_command
 @pass_env
-def fund(env: Env, target: str, amount: str, as_json: bool) -> None:
+def fund(env: Env, target: str, amount: int, as_json: bool) -> None:
     """Send ETH from --account to a keystore account or address, so that it can pay for gas;
     prints the new balance.
 
@@ -167,13 +174,10 @@ def fund(env: Env, target: str, amount: str, as_json: bool) -> None:
     Example:
         provenance account fund farm --amount 1eth --account dev:0
     """
-    from provenance.accounts import address_of
-    from provenance.exceptions import InvalidInput
+    from provenance.accounts import Keystore, address_of, keystore_dir
 
-    address = address_of(target)
-    wei = parse_amount(amount, "--amount")
-    if wei <= 0:
-        raise InvalidInput(f"invalid --amount {amount!r}: it must be greater than zero")
+    address = address_of(target, keystore=Keystore(keystore_dir(env.session.root)))
+    wei = amount
     result = env.transactor().transfer(address, wei)
     new_balance = None if result.queued else env.chain().balance(address)
     if as_json:

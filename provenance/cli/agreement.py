@@ -13,27 +13,29 @@ from typing import Any
 
 import click
 
-from provenance.cli._common import (
-    CONTEXT_SETTINGS,
-    Env,
-    ProvenanceGroup,
-    console,
+from provenance.cli.context import CONTEXT_SETTINGS, Env, ProvenanceGroup, pass_env
+from provenance.cli.options import (
+    GTIN,
+    REQUIRED_CLAIM,
+    UOM,
+    UOM_HELP,
+    AddressType,
+    AmountType,
+    BpsType,
+    DurationType,
+    IdType,
+    MomentType,
+    QuantityType,
+    Text32Type,
+    UintType,
     doc_options,
     document_hash,
-    format_eth,
-    format_time,
     json_option,
-    parse_amount,
-    parse_bps,
-    parse_duration,
-    parse_time,
-    pass_env,
-    positive_int,
-    print_json,
-    show_tx,
-    table,
     write_command,
 )
+from provenance.cli.output import console, format_eth, format_time, print_json, show_tx, table
+
+AGREEMENT_ID = IdType("agreement id")
 
 
 @click.group(
@@ -62,80 +64,71 @@ def agreement() -> None:
     """
 
 
-def _id(value: str) -> int:
-    return positive_int(value, "agreement id")
-
-
-def _required(values: tuple[str, ...]) -> tuple[Any, ...]:
-    from provenance.exceptions import InvalidInput
-    from provenance.types import RequiredClaim, text_to_bytes32, validate_address
-
-    found = []
-    for value in values:
-        claim, sep, attester = value.rpartition("@")
-        if not sep or not claim:
-            raise InvalidInput(
-                f"invalid --require {value!r}: expected CLAIM@ATTESTER, e.g. "
-                "ORGANIC@0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65 (the certifier whose "
-                "attestation counts)"
-            )
-        found.append(
-            RequiredClaim(
-                text_to_bytes32(claim), validate_address(attester, "attester of " + claim)
-            )
-        )
-    return tuple(found)
-
-
 @agreement.command()
-@click.option("--supplier", metavar="ADDRESS", help="Supplier (you are the buyer).")
-@click.option("--buyer", metavar="ADDRESS", help="Buyer (you are the supplier).")
-@click.option("--arbiter", metavar="ADDRESS", required=True, help="Who resolves disputes.")
+@click.option("--supplier", type=AddressType("supplier address"), help="Supplier (you buy).")
+@click.option("--buyer", type=AddressType("buyer address"), help="Buyer (you sell).")
+@click.option(
+    "--arbiter", type=AddressType("arbiter address"), required=True, help="Who resolves disputes."
+)
 @click.option(
     "--carrier",
-    metavar="ADDRESS",
+    type=AddressType("carrier address"),
     help="The tender point, a carrier for the buyer (as FCA); default: the buyer (as DAP).",
 )
-@click.option("--gtin", required=True, help="GTIN of the goods.")
-@click.option("--quantity", "-q", required=True, help="Agreed quantity, in --uom.")
-@click.option("--uom", default="KGM", show_default=True, help="Unit of the quantity.")
+@click.option("--gtin", type=GTIN, required=True, help="GTIN of the goods.")
+@click.option("--quantity", "-q", type=QuantityType(), required=True, help="Agreed quantity.")
+@click.option("--uom", type=UOM, default="KGM", show_default=True, help=UOM_HELP)
 @click.option(
     "--tolerance",
+    type=BpsType("--tolerance"),
     default="0",
     show_default=True,
     help="Accepted deviation of the delivered quantity: basis points (200) or percent (2%).",
 )
-@click.option("--price", required=True, help="Price of --quantity: 1.5eth, 20gwei, 1000wei.")
-@click.option("--token", metavar="ADDRESS", help="ERC-20 token (default: native ETH).")
-@click.option("--deadline", required=True, help="Tender deadline: ISO date or +N[smhdw].")
+@click.option(
+    "--price",
+    type=AmountType("--price", positive=True),
+    required=True,
+    help="Price of --quantity, exact: 1.5eth, 20gwei, 1000wei (token units with --token).",
+)
+@click.option("--token", type=AddressType("--token"), help="ERC-20 token (default: native ETH).")
+@click.option(
+    "--deadline",
+    type=MomentType("--deadline"),
+    required=True,
+    help="Tender deadline, after the next block: unix time (s), ISO date or +N[smhdw].",
+)
 @click.option(
     "--grace",
+    type=DurationType("--grace"),
     default="0",
     show_default=True,
     help="How long after the deadline a late tender is still accepted (seconds, 12h, 5d…).",
 )
 @click.option(
     "--inspection",
+    type=DurationType("--inspection"),
     default="3d",
     show_default=True,
     help="How long the buyer has to accept or reject a tender before the supplier may escalate.",
 )
 @click.option(
     "--penalty-bps-per-day",
-    type=click.IntRange(0, 10_000),
-    default=0,
+    type=BpsType("--penalty-bps-per-day"),
+    default="0",
     show_default=True,
     help="Late penalty per whole day late at the tender, in basis points of the payment.",
 )
 @click.option(
     "--penalty-cap-bps",
-    type=click.IntRange(0, 10_000),
-    default=0,
+    type=BpsType("--penalty-cap-bps"),
+    default="0",
     show_default=True,
     help="Maximum total penalty, in basis points.",
 )
 @click.option(
     "--arbiter-timeout",
+    type=DurationType("--arbiter-timeout"),
     default="7d",
     show_default=True,
     help="How long the arbiter has to resolve a dispute (seconds, 12h, 7d…).",
@@ -143,11 +136,16 @@ def _required(values: tuple[str, ...]) -> tuple[Any, ...]:
 @click.option(
     "--require",
     "claims",
+    type=REQUIRED_CLAIM,
     multiple=True,
-    metavar="CLAIM@ATTESTER",
     help="A claim the goods (or an ancestor) must carry, attested by that certifier (repeat).",
 )
-@click.option("--salt", default=0, type=click.IntRange(min=0), help="Distinguishes equal terms.")
+@click.option(
+    "--salt",
+    type=UintType(256, "--salt"),
+    default="0",
+    help="Distinguishes equal terms (a whole number below 2^256).",
+)
 @doc_options
 @json_option
 @write_command
@@ -159,24 +157,27 @@ def propose(
     arbiter: str,
     carrier: str | None,
     gtin: str,
-    quantity: str,
+    quantity: int,
     uom: str,
-    tolerance: str,
-    price: str,
+    tolerance: int,
+    price: int,
     token: str | None,
-    deadline: str,
-    grace: str,
-    inspection: str,
+    deadline: int,
+    grace: int,
+    inspection: int,
     penalty_bps_per_day: int,
     penalty_cap_bps: int,
-    arbiter_timeout: str,
-    claims: tuple[str, ...],
+    arbiter_timeout: int,
+    claims: tuple[Any, ...],
     salt: int,
     doc: Path | None,
     doc_hash: str | None,
     as_json: bool,
 ) -> None:
     """Propose an agreement to the other party (give --supplier if you buy, --buyer if you sell).
+
+    The terms are checked as the contract will check them before anything is signed: the
+    deadline after the next block's time, an ERC-20 --token that is a contract on this chain.
 
     \b
     Example:
@@ -188,40 +189,32 @@ def propose(
             --require ORGANIC@0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65 \\
             --doc contract.pdf --account processor
     """
+    from provenance.encoding import ZERO_ADDRESS
     from provenance.exceptions import InvalidInput
-    from provenance.types import (
-        ZERO_ADDRESS,
-        AgreementTerms,
-        normalize_gtin,
-        validate_address,
-        validate_uom,
-    )
+    from provenance.records import AgreementTerms
 
     if (supplier is None) == (buyer is None):
         raise InvalidInput("give exactly one of --supplier (you buy) or --buyer (you sell)")
     me: str = env.signer().address
-    if supplier is not None:
-        buyer_addr, supplier_addr = me, validate_address(supplier, "supplier address")
-    else:
-        buyer_addr, supplier_addr = validate_address(str(buyer), "buyer address"), me
+    buyer_addr, supplier_addr = (me, str(supplier)) if supplier is not None else (str(buyer), me)
     terms = AgreementTerms(
         buyer=buyer_addr,
         supplier=supplier_addr,
-        arbiter=validate_address(arbiter, "arbiter address"),
-        carrier=validate_address(carrier, "carrier address") if carrier else ZERO_ADDRESS,
-        gtin=normalize_gtin(gtin),
-        quantity=positive_int(quantity, "quantity"),
-        uom=validate_uom(uom),
-        tolerance_bps=parse_bps(tolerance, "--tolerance"),
-        price=parse_amount(price, "price"),
-        delivery_deadline=parse_time(deadline, "--deadline"),
-        token=validate_address(token, "token address") if token else ZERO_ADDRESS,
-        grace_period=parse_duration(grace, "--grace"),
-        inspection_period=parse_duration(inspection, "--inspection"),
-        arbiter_timeout=parse_duration(arbiter_timeout, "--arbiter-timeout"),
+        arbiter=arbiter,
+        carrier=carrier or ZERO_ADDRESS,
+        gtin=gtin,
+        quantity=quantity,
+        uom=uom,
+        tolerance_bps=tolerance,
+        price=price,
+        delivery_deadline=deadline,
+        token=token or ZERO_ADDRESS,
+        grace_period=grace,
+        inspection_period=inspection,
+        arbiter_timeout=arbiter_timeout,
         penalty_bps_per_day=penalty_bps_per_day,
         penalty_cap_bps=penalty_cap_bps,
-        required_claims=_required(claims),
+        required_claims=tuple(claims),
         document=document_hash(doc, doc_hash),
         salt=salt,
     )
@@ -241,14 +234,13 @@ def propose(
 
 def _simple(name: str, verb: str, doc: str) -> click.Command:
     @click.command(name, help=doc)
-    @click.argument("agreement_id", metavar="ID")
+    @click.argument("agreement_id", metavar="ID", type=AGREEMENT_ID)
     @write_command
     @pass_env
-    def command(env: Env, agreement_id: str) -> None:
-        number = _id(agreement_id)
-        result = getattr(env.agreements(write=True), verb)(number)
+    def command(env: Env, agreement_id: int) -> None:
+        result = getattr(env.agreements(write=True), verb)(agreement_id)
         for item in result if isinstance(result, list) else [result]:
-            show_tx(item, item.description or f"{name} agreement {number}")
+            show_tx(item, item.description or f"{name} agreement {agreement_id}")
 
     return command
 
@@ -338,11 +330,13 @@ agreement.add_command(
 
 
 @agreement.command()
-@click.argument("agreement_id", metavar="ID")
-@click.option("--reason", required=True, help="Why (text or 0x hash).")
+@click.argument("agreement_id", metavar="ID", type=AGREEMENT_ID)
+@click.option(
+    "--reason", type=Text32Type("reason", required=True), required=True, help="Why (text or hash)."
+)
 @write_command
 @pass_env
-def escalate(env: Env, agreement_id: str, reason: str) -> None:
+def escalate(env: Env, agreement_id: int, reason: str) -> None:
     """Escalate your tender to the arbiter (the supplier) when the buyer neither accepted nor
     rejected it within the inspection period. If the arbiter stays silent past its timeout the
     default pays you as if accepted (the buyer may still accept until then).
@@ -351,14 +345,15 @@ def escalate(env: Env, agreement_id: str, reason: str) -> None:
     Example:
         provenance agreement escalate 1 --reason "no answer in 3 days" --account farm
     """
-    number = _id(agreement_id)
-    show_tx(env.agreements(write=True).escalate(number, reason), f"escalated agreement {number}")
+    result = env.agreements(write=True).escalate(agreement_id, reason)
+    show_tx(result, f"escalated agreement {agreement_id}")
 
 
 @agreement.command()
-@click.argument("agreement_id", metavar="ID")
+@click.argument("agreement_id", metavar="ID", type=AGREEMENT_ID)
 @click.option(
     "--supplier-amount",
+    type=AmountType("--supplier-amount"),
     required=True,
     help="What the supplier gets (1.5eth, 1000wei…); the rest of the escrow goes to the buyer.",
 )
@@ -369,7 +364,7 @@ def escalate(env: Env, agreement_id: str, reason: str) -> None:
 )
 @write_command
 @pass_env
-def resolve(env: Env, agreement_id: str, supplier_amount: str, deliver: bool) -> None:
+def resolve(env: Env, agreement_id: int, supplier_amount: int, deliver: bool) -> None:
     """Resolve a dispute (the arbiter): split the escrow and, for an escalated tender, decide
     whether title passes to the buyer.
 
@@ -377,14 +372,12 @@ def resolve(env: Env, agreement_id: str, supplier_amount: str, deliver: bool) ->
     Example:
         provenance agreement resolve 1 --supplier-amount 0.8eth --deliver --account arbiter
     """
-    number = _id(agreement_id)
-    amount = parse_amount(supplier_amount, "--supplier-amount")
-    result = env.agreements(write=True).resolve(number, amount, deliver=deliver)
-    show_tx(result, f"resolved agreement {number}")
+    result = env.agreements(write=True).resolve(agreement_id, supplier_amount, deliver=deliver)
+    show_tx(result, f"resolved agreement {agreement_id}")
 
 
 @agreement.command()
-@click.option("--token", metavar="ADDRESS", help="ERC-20 token (default: native ETH).")
+@click.option("--token", type=AddressType("--token"), help="ERC-20 token (default: native ETH).")
 @write_command
 @pass_env
 def withdraw(env: Env, token: str | None) -> None:
@@ -394,10 +387,9 @@ def withdraw(env: Env, token: str | None) -> None:
     Example:
         provenance agreement withdraw --account farm
     """
-    from provenance.types import ZERO_ADDRESS, validate_address
+    from provenance.encoding import ZERO_ADDRESS
 
-    address = validate_address(token, "token address") if token else ZERO_ADDRESS
-    result = env.agreements(write=True).withdraw(address)
+    result = env.agreements(write=True).withdraw(token or ZERO_ADDRESS)
     show_tx(result, "withdrew")
 
 
@@ -406,10 +398,10 @@ def _money(amount: int, terms: Any) -> str:
 
 
 @agreement.command()
-@click.argument("agreement_id", metavar="ID")
+@click.argument("agreement_id", metavar="ID", type=AGREEMENT_ID)
 @json_option
 @pass_env
-def show(env: Env, agreement_id: str, as_json: bool) -> None:
+def show(env: Env, agreement_id: int, as_json: bool) -> None:
     """Show an agreement: parties, tender point, goods, price and escrow, deadline, periods,
     penalty, required claims, status and its current tender.
 
@@ -417,9 +409,10 @@ def show(env: Env, agreement_id: str, as_json: bool) -> None:
     Example:
         provenance agreement show 1 --json
     """
-    from provenance.types import DAY, bytes32_to_text
+    from provenance.encoding import bytes32_to_text
+    from provenance.times import DAY
 
-    found = env.agreements().get(_id(agreement_id))
+    found = env.agreements().get(agreement_id)
     if as_json:
         print_json(found)
         return

@@ -6,21 +6,18 @@ from pathlib import Path
 
 import click
 
-from provenance.cli._common import (
-    CONTEXT_SETTINGS,
-    Env,
-    ProvenanceGroup,
-    console,
+from provenance.cli.context import CONTEXT_SETTINGS, Env, ProvenanceGroup, pass_env
+from provenance.cli.options import (
+    SUBJECT,
+    AddressType,
+    MomentType,
+    Text32Type,
     doc_options,
     document_hash,
     json_option,
-    parse_subject,
-    parse_time,
-    pass_env,
-    print_json,
-    show_tx,
     write_command,
 )
+from provenance.cli.output import console, print_json, show_tx
 
 
 @click.group(
@@ -40,20 +37,27 @@ def attest() -> None:
 
 
 @attest.command()
-@click.argument("subject")
-@click.option("--claim", required=True, help="What is attested (text up to 32 bytes or 0x hash).")
+@click.argument("subject", type=SUBJECT)
+@click.option(
+    "--claim",
+    type=Text32Type("the claim", required=True),
+    required=True,
+    help="What is attested (text up to 32 bytes or 0x hash; not empty).",
+)
 @doc_options
 @click.option(
     "--valid-from",
+    type=MomentType("--valid-from"),
     default="now",
     show_default=True,
-    help="Start: unix time, ISO date, `now` or +N[smhdw].",
+    help="Start: unix time in seconds, ISO date, `now` or +N[smhdw] (2000..2200).",
 )
 @click.option(
     "--valid-until",
+    type=MomentType("--valid-until"),
     default="+365d",
     show_default=True,
-    help="End: unix time, ISO date or +N[smhdw].",
+    help="End, in the future: unix time in seconds, ISO date or +N[smhdw] (2000..2200).",
 )
 @json_option
 @write_command
@@ -64,40 +68,48 @@ def add(
     claim: str,
     doc: Path | None,
     doc_hash: str | None,
-    valid_from: str,
-    valid_until: str,
+    valid_from: int,
+    valid_until: int,
     as_json: bool,
 ) -> None:
-    """Attest CLAIM about SUBJECT (a batch id, Digital Link or participant address).
+    """Attest CLAIM about SUBJECT: an existing batch (id or Digital Link) or a registered
+    participant's address.
 
     \b
     Example:
         provenance attest add https://id.gs1.org/01/09506000134352/10/FARM-001 \\
             --claim ORGANIC --doc certificate.pdf --valid-until 2027-01-01 --account certifier
     """
-    from provenance.types import text_to_bytes32
+    from provenance.encoding import bytes32_to_text
 
-    subj = parse_subject(subject)
-    claim32 = text_to_bytes32(claim)
     evidence = document_hash(doc, doc_hash)
-    start = parse_time(valid_from, "--valid-from")
-    end = parse_time(valid_until, "--valid-until")
-    att_id, result = env.registry(write=True).attest(subj, claim32, evidence, start, end)
+    registry = env.registry(write=True)
+    att_id, result = registry.attest(subject, claim, evidence, valid_from, valid_until)
     if as_json:
-        print_json({"attestationId": att_id, "subject": subj, "claim": claim32, "tx": result})
+        print_json({"attestationId": att_id, "subject": subject, "claim": claim, "tx": result})
         return
-    show_tx(result, f"attested {claim}")
+    show_tx(result, f"attested {bytes32_to_text(claim)}")
     console.print(f"attestation id {att_id}")
 
 
 @attest.command()
-@click.argument("subject")
-@click.option("--claim", required=True, help="The claim that was attested.")
+@click.argument("subject", type=SUBJECT)
+@click.option(
+    "--claim",
+    type=Text32Type("the claim", required=True),
+    required=True,
+    help="The claim that was attested.",
+)
 @doc_options
-@click.option("--reason", required=True, help="Why it is revoked (text or 0x hash).")
+@click.option(
+    "--reason",
+    type=Text32Type("the reason", required=True),
+    required=True,
+    help="Why it is revoked (text or 0x hash; not empty).",
+)
 @click.option(
     "--issuer",
-    metavar="ADDRESS",
+    type=AddressType("issuer"),
     help="The address that issued it (default: you; give your old key after a key migration).",
 )
 @write_command
@@ -119,17 +131,12 @@ def revoke(
         provenance attest revoke 0x5f… --claim ORGANIC --doc certificate.pdf \\
             --reason "certificate withdrawn" --account certifier
     """
-    from provenance.types import text_to_bytes32
+    from provenance.encoding import bytes32_to_text
 
-    subj = parse_subject(subject)
     result = env.registry(write=True).revoke_attestation(
-        subj,
-        text_to_bytes32(claim),
-        document_hash(doc, doc_hash),
-        text_to_bytes32(reason),
-        issuer=issuer,
+        subject, claim, document_hash(doc, doc_hash), reason, issuer=issuer
     )
-    show_tx(result, f"revoked {claim}")
+    show_tx(result, f"revoked {bytes32_to_text(claim)}")
 
 
 COMMANDS = [attest]

@@ -8,22 +8,22 @@ from typing import Any
 
 import click
 
-from provenance.cli._common import (
-    CONTEXT_SETTINGS,
-    Env,
-    ProvenanceGroup,
-    console,
+from provenance.cli.context import CONTEXT_SETTINGS, Env, ProvenanceGroup, pass_env
+from provenance.cli.options import (
+    BATCH,
+    GTIN,
+    LOT,
+    UOM,
+    UOM_HELP,
+    LibraryType,
+    QuantityType,
+    Text32Type,
     doc_options,
     document_hash,
-    json_object,
     json_option,
-    parse_batch_ref,
-    pass_env,
-    positive_int,
-    print_json,
-    show_tx,
     write_command,
 )
+from provenance.cli.output import console, json_object, print_json, show_tx
 
 
 @click.group(
@@ -34,7 +34,8 @@ from provenance.cli._common import (
 def batch() -> None:
     """Create batches (GTIN + lot) and change them: split, merge, transform, recall.
 
-    A batch id is keccak256(abi.encode(gtin, lot)); commands also take its GS1 Digital Link.
+    A batch id is keccak256(abi.encode(gtin, lot)); commands also take its GS1 Digital Link
+    (https://id.gs1.org/01/<GTIN>/10/<lot>, any host) or the short form 01/<GTIN>/10/<lot>.
     Only the holder of a GTIN's company prefix creates batches of it; the lots a split or merge
     creates extend the parent's lot (FARM-001 → FARM-001-A).
 
@@ -47,15 +48,12 @@ def batch() -> None:
 
 
 @batch.command()
-@click.option("--gtin", required=True, help="GTIN-8/12/13/14 with a valid check digit.")
-@click.option("--lot", required=True, help="Lot number (GS1 AI 10): 1–20 characters.")
-@click.option("--quantity", "-q", required=True, help="How much, in --uom units (> 0).")
+@click.option("--gtin", type=GTIN, required=True, help="GTIN-8/12/13/14 with a valid check digit.")
+@click.option("--lot", type=LOT, required=True, help="Lot number (GS1 AI 10): 1–20 characters.")
 @click.option(
-    "--uom",
-    default="KGM",
-    show_default=True,
-    help="UN/ECE Rec. 20 unit: KGM, GRM, LTR, H87 (piece)…",
+    "--quantity", "-q", type=QuantityType(), required=True, help="How much, in --uom units (> 0)."
 )
+@click.option("--uom", type=UOM, default="KGM", show_default=True, help=UOM_HELP)
 @doc_options
 @json_option
 @write_command
@@ -64,7 +62,7 @@ def create(
     env: Env,
     gtin: str,
     lot: str,
-    quantity: str,
+    quantity: int,
     uom: str,
     doc: Path | None,
     doc_hash: str | None,
@@ -78,31 +76,24 @@ def create(
         provenance batch create --gtin 09506000134352 --lot FARM-001 --quantity 1000 \\
             --uom KGM --doc harvest-report.pdf --account farm
     """
-    from provenance.types import (
-        digital_link,
-        normalize_gtin,
-        validate_lot,
-        validate_uom,
-    )
+    from provenance.gs1 import digital_link
 
-    gtin14 = normalize_gtin(gtin)
-    lot = validate_lot(lot)
-    qty = positive_int(quantity, "quantity")
-    unit = validate_uom(uom)
     document = document_hash(doc, doc_hash)
-    bid, result = env.registry(write=True).create_batch(gtin14, lot, qty, unit, document)
+    bid, result = env.registry(write=True).create_batch(gtin, lot, quantity, uom, document)
+    link = digital_link(gtin, lot)
     if as_json:
-        print_json({"batchId": bid, "digitalLink": digital_link(gtin14, lot), "tx": result})
+        print_json({"batchId": bid, "digitalLink": link, "tx": result})
         return
     show_tx(result, "created batch")
-    console.print(f"batch id      {bid}\ndigital link  {digital_link(gtin14, lot)}")
+    console.print(f"batch id      {bid}")
+    console.print(f"digital link  {link}")
 
 
 @batch.command()
-@click.argument("batch_ref", metavar="BATCH")
+@click.argument("batch_id", metavar="BATCH", type=BATCH)
 @json_option
 @pass_env
-def show(env: Env, batch_ref: str, as_json: bool) -> None:
+def show(env: Env, batch_id: str, as_json: bool) -> None:
     """Show a batch's current state: lot, custodian, owner, origin, pending handoff or tender,
     the agreement it is bound to, quantity, recall of it or an ancestor.
 
@@ -113,23 +104,18 @@ def show(env: Env, batch_ref: str, as_json: bool) -> None:
         provenance batch show 0x5f…  --json
         provenance batch show https://id.gs1.org/01/09506000134352/10/FARM-001
     """
-    from provenance.exceptions import NotFoundError
-
-    bid = parse_batch_ref(batch_ref)
     registry = env.registry()
-    info = registry.get_batch(bid)
-    if not info.exists:
-        raise NotFoundError(f"unknown batch {bid}: create it first with `provenance batch create`")
-    parents = registry.parents_of(bid)
-    lot = registry.lot_of(bid)
-    agreement = env.agreements().agreement_of_batch(bid) if info.bound else None
+    info = registry.require_batch(batch_id)
+    parents = registry.parents_of(batch_id)
+    lot = registry.lot_of(batch_id)
+    agreement = env.agreements().agreement_of_batch(batch_id) if info.bound else None
     data = {**json_object(info), "lot": lot, "parents": list(parents), "agreement": agreement}
     if as_json:
         print_json(data)
         return
     flags = [f for f, on in (("RECALLED", info.recalled),
                              ("ANCESTOR RECALLED", info.lineage_recalled)) if on]  # fmt: skip
-    console.print(f"batch      {bid}")
+    console.print(f"batch      {batch_id}")
     console.print(f"GTIN/lot   {info.gtin} / {lot}")
     console.print(f"quantity   {info.quantity} {info.uom}")
     console.print(f"state      {info.state.name}{''.join('  ' + f for f in flags)}")
@@ -146,30 +132,61 @@ def show(env: Env, batch_ref: str, as_json: bool) -> None:
         console.print(f"parent     {parent}")
 
 
-def _parse_part(text: str) -> tuple[str, int]:
-    from provenance.exceptions import InvalidInput
-    from provenance.types import validate_lot
+class PartType(LibraryType):
+    """LOT:QUANTITY, one child of a split."""
 
-    lot, sep, qty = text.rpartition(":")
-    if not sep or not lot:
-        raise InvalidInput(f"invalid --part {text!r}: expected LOT:QUANTITY, e.g. L1-A:400")
-    return validate_lot(lot), positive_int(qty, f"quantity of part {lot}")
+    name = "lot:qty"
+
+    def parse(self, value: str) -> Any:
+        from provenance.exceptions import InvalidInput
+        from provenance.gs1 import Lot
+        from provenance.units import Quantity
+
+        lot, sep, qty = value.rpartition(":")
+        if not sep or not lot:
+            raise InvalidInput(f"invalid --part {value!r}: expected LOT:QUANTITY, e.g. L1-A:400")
+        return Lot(lot), Quantity(qty, f"quantity of part {lot}")
+
+
+class OutputType(LibraryType):
+    """GTIN:LOT:QUANTITY[:UOM], one product of a transformation."""
+
+    name = "gtin:lot:qty[:uom]"
+
+    def parse(self, value: str) -> Any:
+        from provenance.exceptions import InvalidInput
+        from provenance.gs1 import Gtin, Lot
+        from provenance.units import Quantity, Uom
+
+        fields = value.split(":")
+        if len(fields) not in (3, 4):
+            raise InvalidInput(
+                f"invalid --output {value!r}: expected GTIN:LOT:QUANTITY[:UOM], "
+                "e.g. 09506000134369:JAM-1:200:H87"
+            )
+        uom = Uom(fields[3]) if len(fields) == 4 else None
+        return (
+            Gtin(fields[0]),
+            Lot(fields[1]),
+            Quantity(fields[2], f"quantity of output {fields[1]}"),
+            uom,
+        )
 
 
 @batch.command()
-@click.argument("batch_ref", metavar="BATCH")
+@click.argument("batch_id", metavar="BATCH", type=BATCH)
 @click.option(
     "--part",
     "parts",
+    type=PartType(),
     multiple=True,
     required=True,
-    metavar="LOT:QTY",
     help="A child batch (repeat for each); quantities + --loss must equal the parent's.",
 )
 @click.option(
     "--loss",
-    default=0,
-    type=click.IntRange(min=0),
+    type=QuantityType("loss", allow_zero=True),
+    default="0",
     show_default=True,
     help="Quantity lost in the split.",
 )
@@ -179,8 +196,8 @@ def _parse_part(text: str) -> tuple[str, int]:
 @pass_env
 def split(
     env: Env,
-    batch_ref: str,
-    parts: tuple[str, ...],
+    batch_id: str,
+    parts: tuple[tuple[str, int], ...],
     loss: int,
     doc: Path | None,
     doc_hash: str | None,
@@ -194,36 +211,27 @@ def split(
         provenance batch split 0x5f… --part FARM-001-A:600 --part FARM-001-B:390 --loss 10 \\
             --account farm
     """
-    from provenance.exceptions import InvalidInput
-
-    bid = parse_batch_ref(batch_ref)
-    parsed = [_parse_part(p) for p in parts]
     registry = env.registry(write=True)
-    parent = registry.require_batch(bid)
-    total = sum(q for _, q in parsed) + loss
-    if parent.active and total != parent.quantity:
-        raise InvalidInput(
-            f"split quantities do not add up: parts {sum(q for _, q in parsed)} + loss "
-            f"{loss} = {total}, but batch {bid} holds {parent.quantity} {parent.uom}"
-        )
-    children, result = registry.split_batch(bid, parsed, loss, document_hash(doc, doc_hash))
+    children, result = registry.split_batch(
+        batch_id, list(parts), loss, document_hash(doc, doc_hash)
+    )
     if as_json:
-        print_json({"parent": bid, "children": children, "tx": result})
+        print_json({"parent": batch_id, "children": children, "tx": result})
         return
-    show_tx(result, f"split {bid}")
-    for (lot, qty), child in zip(parsed, children, strict=False):
+    show_tx(result, f"split {batch_id}")
+    for (lot, qty), child in zip(parts, children, strict=False):
         console.print(f"  child {lot}: {qty} → {child}")
 
 
 @batch.command()
-@click.argument("batch_refs", metavar="BATCH...", nargs=-1, required=True)
-@click.option("--lot", required=True, help="Lot of the merged batch.")
+@click.argument("batch_ids", metavar="BATCH...", type=BATCH, nargs=-1, required=True)
+@click.option("--lot", type=LOT, required=True, help="Lot of the merged batch.")
 @click.option(
     "--loss",
-    default=0,
-    type=click.IntRange(min=0),
+    type=QuantityType("loss", allow_zero=True),
+    default="0",
     show_default=True,
-    help="Quantity lost in the merge.",
+    help="Quantity lost in the merge (less than the inputs' total).",
 )
 @doc_options
 @json_option
@@ -231,74 +239,49 @@ def split(
 @pass_env
 def merge(
     env: Env,
-    batch_refs: tuple[str, ...],
+    batch_ids: tuple[str, ...],
     lot: str,
     loss: int,
     doc: Path | None,
     doc_hash: str | None,
     as_json: bool,
 ) -> None:
-    """Merge batches of the same GTIN, unit, owner and origin into one new batch whose --lot
-    extends the first batch's lot.
+    """Merge distinct batches of the same GTIN, unit, owner and origin into one new batch whose
+    --lot extends the first batch's lot.
 
     \b
     Example:
         provenance batch merge 0x5f… 0x7a… --lot FARM-001-M --account processor
     """
-    from provenance.exceptions import InvalidInput
-    from provenance.types import validate_lot
-
-    ids = [parse_batch_ref(r) for r in batch_refs]
-    if len(ids) < 2:
-        raise InvalidInput("merge needs at least two batches")
     child, result = env.registry(write=True).merge_batches(
-        ids, validate_lot(lot), loss, document_hash(doc, doc_hash)
+        list(batch_ids), lot, loss, document_hash(doc, doc_hash)
     )
     if as_json:
-        print_json({"parents": ids, "child": child, "tx": result})
+        print_json({"parents": list(batch_ids), "child": child, "tx": result})
         return
-    show_tx(result, f"merged {len(ids)} batches")
+    show_tx(result, f"merged {len(batch_ids)} batches")
     console.print(f"  merged batch {child}")
 
 
-def _parse_output(text: str, default_uom: str) -> tuple[str, str, int, str]:
-    from provenance.exceptions import InvalidInput
-    from provenance.types import normalize_gtin, validate_lot, validate_uom
-
-    fields = text.split(":")
-    if len(fields) not in (3, 4):
-        raise InvalidInput(
-            f"invalid --output {text!r}: expected GTIN:LOT:QUANTITY[:UOM], "
-            "e.g. 09506000134369:JAM-1:200:H87"
-        )
-    uom = fields[3] if len(fields) == 4 else default_uom
-    return (
-        normalize_gtin(fields[0]),
-        validate_lot(fields[1]),
-        positive_int(fields[2], f"quantity of output {fields[1]}"),
-        validate_uom(uom),
-    )
-
-
 @batch.command()
-@click.argument("batch_refs", metavar="INPUT...", nargs=-1, required=True)
+@click.argument("batch_ids", metavar="INPUT...", type=BATCH, nargs=-1, required=True)
 @click.option(
     "--output",
     "outputs",
+    type=OutputType(),
     multiple=True,
     required=True,
-    metavar="GTIN:LOT:QTY[:UOM]",
     help="A product batch to create (repeat for each).",
 )
-@click.option("--uom", default="H87", show_default=True, help="Default unit for outputs.")
+@click.option("--uom", type=UOM, default="H87", show_default=True, help="Default unit for outputs.")
 @doc_options
 @json_option
 @write_command
 @pass_env
 def transform(
     env: Env,
-    batch_refs: tuple[str, ...],
-    outputs: tuple[str, ...],
+    batch_ids: tuple[str, ...],
+    outputs: tuple[tuple[str, str, int, str | None], ...],
     uom: str,
     doc: Path | None,
     doc_hash: str | None,
@@ -316,26 +299,30 @@ def transform(
     """
     from provenance.registry import TransformOutput
 
-    ids = [parse_batch_ref(r) for r in batch_refs]
-    parsed = [_parse_output(o, uom) for o in outputs]
+    parsed = [(g, lot, qty, unit or uom) for g, lot, qty, unit in outputs]
     products, result = env.registry(write=True).transform_batches(
-        ids, [TransformOutput(*o) for o in parsed], document_hash(doc, doc_hash)
+        list(batch_ids), [TransformOutput(*o) for o in parsed], document_hash(doc, doc_hash)
     )
     if as_json:
-        print_json({"inputs": ids, "outputs": products, "tx": result})
+        print_json({"inputs": list(batch_ids), "outputs": products, "tx": result})
         return
-    show_tx(result, f"transformed {len(ids)} batch(es)")
+    show_tx(result, f"transformed {len(batch_ids)} batch(es)")
     for (g, lot, qty, unit), product in zip(parsed, products, strict=True):
         console.print(f"  product {g}/{lot}: {qty} {unit} → {product}")
 
 
 @batch.command()
-@click.argument("batch_ref", metavar="BATCH")
-@click.option("--reason", required=True, help="Why (short text or 0x hash); shown to customers.")
+@click.argument("batch_id", metavar="BATCH", type=BATCH)
+@click.option(
+    "--reason",
+    type=Text32Type("the recall reason", required=True),
+    required=True,
+    help="Why (short text or 0x hash; not empty): customers see it.",
+)
 @doc_options
 @write_command
 @pass_env
-def recall(env: Env, batch_ref: str, reason: str, doc: Path | None, doc_hash: str | None) -> None:
+def recall(env: Env, batch_id: str, reason: str, doc: Path | None, doc_hash: str | None) -> None:
     """Recall BATCH: it and everything made from it (splits, merges, transformations) are frozen
     and fail verification. Its origin (the producer, or the transformer of a product) while
     active, or the operator, may recall.
@@ -345,19 +332,23 @@ def recall(env: Env, batch_ref: str, reason: str, doc: Path | None, doc_hash: st
         provenance batch recall 0x5f… --reason "listeria found" --doc recall-notice.pdf \\
             --account farm
     """
-    bid = parse_batch_ref(batch_ref)
-    result = env.registry(write=True).recall_batch(bid, reason, document_hash(doc, doc_hash))
-    show_tx(result, f"recalled {bid}")
+    result = env.registry(write=True).recall_batch(batch_id, reason, document_hash(doc, doc_hash))
+    show_tx(result, f"recalled {batch_id}")
 
 
 @batch.command("lift-recall")
-@click.argument("batch_ref", metavar="BATCH")
-@click.option("--reason", required=True, help="Why the recall was a mistake (text or 0x hash).")
+@click.argument("batch_id", metavar="BATCH", type=BATCH)
+@click.option(
+    "--reason",
+    type=Text32Type("the reason for lifting the recall", required=True),
+    required=True,
+    help="Why the recall was a mistake (text or 0x hash; not empty).",
+)
 @doc_options
 @write_command
 @pass_env
 def lift_recall(
-    env: Env, batch_ref: str, reason: str, doc: Path | None, doc_hash: str | None
+    env: Env, batch_id: str, reason: str, doc: Path | None, doc_hash: str | None
 ) -> None:
     """Lift a mistaken recall of BATCH (operator only): it and its descendants move again;
     verification reports the lifted recall.
@@ -367,9 +358,8 @@ def lift_recall(
         provenance batch lift-recall 0x5f… --reason "false positive" --doc lab-report.pdf \\
             --account dev:0
     """
-    bid = parse_batch_ref(batch_ref)
-    result = env.registry(write=True).lift_recall(bid, reason, document_hash(doc, doc_hash))
-    show_tx(result, f"lifted the recall of {bid}")
+    result = env.registry(write=True).lift_recall(batch_id, reason, document_hash(doc, doc_hash))
+    show_tx(result, f"lifted the recall of {batch_id}")
 
 
 def _read_batches(path: Path, default_uom: str) -> list[Any]:
@@ -378,13 +368,16 @@ def _read_batches(path: Path, default_uom: str) -> list[Any]:
     import csv
     import json
 
+    from provenance.encoding import ZERO32
     from provenance.exceptions import InvalidInput
-    from provenance.types import ZERO32, NewBatch
+    from provenance.records import NewBatch
 
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{path} is not UTF-8 text: {exc.reason}") from exc
     if path.suffix.lower() == ".json":
         try:
             rows = json.loads(text)
@@ -404,7 +397,7 @@ def _read_batches(path: Path, default_uom: str) -> list[Any]:
                 NewBatch(
                     gtin=str(row["gtin"]).strip(),
                     lot=str(row["lot"]).strip(),
-                    quantity=positive_int(str(row["quantity"]).strip(), "quantity"),
+                    quantity=str(row["quantity"]).strip(),  # type: ignore[arg-type]
                     uom=str(row.get("uom") or default_uom).strip(),
                     document=str(row.get("document") or ZERO32).strip(),
                 )
@@ -418,7 +411,7 @@ def _read_batches(path: Path, default_uom: str) -> list[Any]:
 
 @batch.command("create-many")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--uom", default="KGM", show_default=True, help="Unit when a row gives none.")
+@click.option("--uom", type=UOM, default="KGM", show_default=True, help="Unit of rows without one.")
 @json_option
 @write_command
 @pass_env
@@ -430,7 +423,7 @@ def create_many(env: Env, file: Path, uom: str, as_json: bool) -> None:
     Example:
         provenance batch create-many harvest.csv --account farm
     """
-    from provenance.types import digital_link
+    from provenance.gs1 import digital_link
 
     batches = _read_batches(file, uom)
     ids, result = env.registry(write=True).create_batches(batches)

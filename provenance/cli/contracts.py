@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
-from provenance.cli._common import Env, console, json_option, pass_env, print_json, write_command
+from provenance.cli.context import Env, pass_env
+from provenance.cli.options import DurationType, json_option, write_command
+from provenance.cli.output import console, print_json
 
 
 @click.command(short_help="Compile the contracts into the package artifacts.")
@@ -45,23 +47,26 @@ def compile(env: Env, as_json: bool) -> None:
 @click.option("--force", is_flag=True, help="Deploy a new set even if one is already recorded.")
 @click.option(
     "--admin-delay",
+    type=DurationType("--admin-delay", max_seconds=2**48 - 1),
     default="2d",
     show_default=True,
-    metavar="DURATION",
     help="Wait between the two steps of an operator hand-over (seconds, or 12h, 2d…).",
 )
 @json_option
 @write_command
 @pass_env
-def deploy(env: Env, force: bool, admin_delay: str, as_json: bool) -> None:
+def deploy(env: Env, force: bool, admin_delay: int, as_json: bool) -> None:
     """Deploy the contracts and record where they are: the Membership and Derivations libraries,
     then ProvenanceRegistry linked against them, whose constructor creates SupplyAgreements (the
     settlement contract, fixed for good: no role to grant, none an operator could revoke).
 
     The deployer (--account) becomes the registry's operator; handing that role over takes two
-    steps --admin-delay apart. The record is written to <data dir>/deployments/<chainId>.json so
-    later commands need no addresses. Refuses to replace a live deployment, or a record of the
-    contracts before version 2, unless --force.
+    steps --admin-delay apart. The three transactions go through the same transactor as every
+    write (journaled in the outbox). The record is written to
+    <data dir>/deployments/<chainId>-<genesis>.json — bound to this chain's identity, so a chain
+    started afresh with the same id never uses it — and later commands need no addresses.
+    Refuses to replace a live deployment, or a record of the contracts before version 2, unless
+    --force.
 
     \b
     Example:
@@ -69,20 +74,14 @@ def deploy(env: Env, force: bool, admin_delay: str, as_json: bool) -> None:
         provenance deploy --account dev:0
         provenance deploy --account dev:0 --admin-delay 7d --force
     """
-    from provenance.cli._common import parse_duration
-    from provenance.deploy import deploy as deploy_contracts
-
-    delay = parse_duration(admin_delay, "--admin-delay")
     env.note_embedded_write()
     chain = env.chain()
-    account = env.signer()
-    deployment = deploy_contracts(
-        chain,
-        account,
-        admin_delay=delay,
+    deployment = env.session.deploy(
+        admin_delay=admin_delay,
         force=force,
         progress=None if as_json else (lambda message: console.print(f"  {message}")),
     )
+    delay = deployment.admin_delay
     if as_json:
         print_json(deployment)
         return

@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from provenance.cli._common import CONTEXT_SETTINGS, Env, console, format_eth, pass_env, print_json
+from provenance.cli.context import CONTEXT_SETTINGS, Env, pass_env
+from provenance.cli.output import console, format_eth, print_json
 
 ACTOR_STYLE = {
     "operator": "bold white",
@@ -80,17 +81,18 @@ def demo(
         provenance demo --serve          # then open http://127.0.0.1:8000/01/09521234000013/10/JAM-2026-01-A
         provenance --rpc http://127.0.0.1:8545 demo
     """
-    from provenance.chain import EMBEDDED, connect
+    from provenance.chain import EMBEDDED
     from provenance.config import data_dir
     from provenance.demo import JAM_GTIN, JAM_LOT, run
     from provenance.labels import Label, write_label
+    from provenance.session import Session
 
     rpc = env.rpc or EMBEDDED  # the demo never silently uses a running node's saved state
     if not as_json:
         where = "the embedded chain (nothing persists)" if rpc == EMBEDDED else rpc
         console.print(f"[bold]Provenance demo[/] on {where}\n")
     with tempfile.TemporaryDirectory(prefix="provenance-demo-") as tmp:
-        chain = connect(rpc)
+        chain = Session(rpc).chain()
         root = Path(tmp) if rpc == EMBEDDED and not save else None
         result = run(chain, on_step=None if as_json else _show_step, save=save, root=root)
     folder = out or data_dir() / "demo"

@@ -14,24 +14,24 @@ from typing import Any
 
 import click
 
-from provenance.cli._common import (
-    CONTEXT_SETTINGS,
-    CliError,
-    Env,
+from provenance.cli.context import CONTEXT_SETTINGS, CliError, Env, ProvenanceGroup, pass_env
+from provenance.cli.options import (
+    BATCH,
+    BIZ_STEP,
+    DISPOSITION,
+    GLN,
+    AddressType,
     F,
-    ProvenanceGroup,
-    console,
+    IdType,
+    MomentType,
+    Text32Type,
+    UintType,
     doc_options,
     document_hash,
     json_option,
-    parse_batch_ref,
-    parse_time,
-    pass_env,
-    print_json,
-    progress_bar,
-    show_tx,
     write_command,
 )
+from provenance.cli.output import console, print_json, progress_bar, show_tx
 
 
 @click.group(
@@ -58,15 +58,17 @@ def handoff_options(func: F) -> F:
     """What describes a handoff besides batch and parties."""
     for decorator in reversed(
         (
-            click.option("--location", metavar="GLN", help="Where (GLN, 13 digits)."),
+            click.option("--location", type=GLN, help="Where (GLN, 13 digits with check digit)."),
             click.option(
                 "--biz-step",
+                type=BIZ_STEP,
                 default="shipping",
                 show_default=True,
                 help="CBV business step, e.g. shipping, receiving, storing.",
             ),
             click.option(
                 "--disposition",
+                type=DISPOSITION,
                 default="in_transit",
                 show_default=True,
                 help="CBV disposition, e.g. in_transit, in_progress, active.",
@@ -87,40 +89,35 @@ def _build(
     batch_id: str,
     sender: str,
     to: str,
-    location: str | None,
-    biz_step: str,
-    disposition: str,
+    location: int | None,
+    biz_step: int,
+    disposition: int,
     transfer_ownership: bool,
     doc: Path | None,
     doc_hash: str | None,
 ) -> Any:
-    from provenance.types import (
-        Handoff,
-        biz_step_code,
-        disposition_code,
-        validate_address,
-        validate_gln,
-    )
+    from provenance.encoding import Address
+    from provenance.records import Handoff
 
     return Handoff(
         batch_id=batch_id,
-        from_=validate_address(sender, "sender address"),
-        to=validate_address(to, "recipient address"),
-        location=validate_gln(location),
-        biz_step=biz_step_code(biz_step),
-        disposition=disposition_code(disposition),
+        from_=Address(sender, "sender address"),
+        to=Address(to, "recipient address"),
+        location=location or 0,
+        biz_step=biz_step,
+        disposition=disposition,
         transfer_ownership=transfer_ownership,
         document=document_hash(doc, doc_hash),
     )
 
 
 @handoff.command()
-@click.argument("batch_refs", metavar="BATCH...", nargs=-1, required=True)
-@click.option("--to", metavar="ADDRESS", help="The recipient (not with --agreement).")
+@click.argument("batch_ids", metavar="BATCH...", type=BATCH, nargs=-1, required=True)
+@click.option("--to", type=AddressType("recipient"), help="The recipient (not with --agreement).")
 @click.option(
     "--agreement",
     "agreement_id",
-    type=click.IntRange(min=1),
+    type=IdType("agreement id"),
     metavar="N",
     help="Tender BATCH under agreement N: bound to it, to the tender point its terms name.",
 )
@@ -129,18 +126,18 @@ def _build(
 @pass_env
 def send(
     env: Env,
-    batch_refs: tuple[str, ...],
+    batch_ids: tuple[str, ...],
     to: str | None,
     agreement_id: int | None,
-    location: str | None,
-    biz_step: str,
-    disposition: str,
+    location: int | None,
+    biz_step: int,
+    disposition: int,
     transfer_ownership: bool,
     doc: Path | None,
     doc_hash: str | None,
 ) -> None:
     """Offer BATCH (you are its custodian) to a recipient, who then accepts or rejects it.
-    Several batches go in one transaction.
+    Several (distinct) batches go in one transaction.
 
     With --agreement N you (its supplier, BATCH's owner) tender BATCH: it is bound to agreement
     N and handed to the tender point (the buyer, or the carrier the terms name); lateness counts
@@ -156,7 +153,7 @@ def send(
     """
     from provenance.exceptions import InvalidInput
 
-    ids = [parse_batch_ref(r) for r in batch_refs]
+    ids = list(batch_ids)
     if agreement_id is not None:
         if to is not None or transfer_ownership or len(ids) != 1:
             raise InvalidInput(
@@ -191,18 +188,18 @@ def _tender(
     env: Env,
     batch: str,
     agreement_id: int,
-    location: str | None,
-    biz_step: str,
-    disposition: str,
+    location: int | None,
+    biz_step: int,
+    disposition: int,
     doc: Path | None,
     doc_hash: str | None,
 ) -> None:
-    from provenance.types import Leg, biz_step_code, disposition_code, validate_gln
+    from provenance.records import Leg
 
     leg = Leg(
-        location=validate_gln(location),
-        biz_step=biz_step_code(biz_step),
-        disposition=disposition_code(disposition),
+        location=location or 0,
+        biz_step=biz_step,
+        disposition=disposition,
         document=document_hash(doc, doc_hash),
     )
     agreements = env.agreements(write=True)
@@ -214,23 +211,24 @@ def _tender(
 
 def _bound_agreement(env: Env, batch: str, me: str) -> int | None:
     """The agreement whose bound delivery `batch` is, when `me` is its buyer (else None)."""
-    from provenance.exceptions import ChainError
+    from provenance.exceptions import ChainUnreachable
 
     try:
         info = env.registry().get_batch(batch)
-    except ChainError:  # offline: a plain registry call is queued instead
+    except ChainUnreachable:  # offline: a plain registry call is queued instead
         return None
     if info.bound_to != me:
         return None
-    return env.agreements().agreement_of_batch(batch)
+    found: int | None = env.agreements().agreement_of_batch(batch)
+    return found
 
 
 @handoff.command()
-@click.argument("batch_refs", metavar="BATCH...", nargs=-1, required=True)
+@click.argument("batch_ids", metavar="BATCH...", type=BATCH, nargs=-1, required=True)
 @doc_options
 @write_command
 @pass_env
-def accept(env: Env, batch_refs: tuple[str, ...], doc: Path | None, doc_hash: str | None) -> None:
+def accept(env: Env, batch_ids: tuple[str, ...], doc: Path | None, doc_hash: str | None) -> None:
     """Accept the handoff of BATCH offered to you: you become custodian (and owner if ownership
     transfers). For a delivery bound to an agreement whose buyer you are, this accepts the
     delivery: custody and title pass and the agreement settles in the same transaction.
@@ -239,7 +237,12 @@ def accept(env: Env, batch_refs: tuple[str, ...], doc: Path | None, doc_hash: st
     Example:
         provenance handoff accept 0x5f… 0x7a… --doc receiving-advice.pdf --account carrier
     """
-    ids = [parse_batch_ref(r) for r in batch_refs]
+    from provenance.exceptions import InvalidInput
+
+    ids = list(batch_ids)
+    if len(set(ids)) != len(ids):
+        twice = next(b for b in ids if ids.count(b) > 1)
+        raise InvalidInput(f"{twice[:10]}… is given twice: an acceptance names each batch once")
     document = document_hash(doc, doc_hash)
     registry = env.registry(write=True)
     me = env.signer().address
@@ -258,11 +261,11 @@ def accept(env: Env, batch_refs: tuple[str, ...], doc: Path | None, doc_hash: st
 
 
 @handoff.command()
-@click.argument("batch_ref", metavar="BATCH")
+@click.argument("batch_id", metavar="BATCH", type=BATCH)
 @doc_options
 @write_command
 @pass_env
-def cancel(env: Env, batch_ref: str, doc: Path | None, doc_hash: str | None) -> None:
+def cancel(env: Env, batch_id: str, doc: Path | None, doc_hash: str | None) -> None:
     """Withdraw a handoff you offered, before the recipient accepts it. For your tender of a
     delivery (as the agreement's supplier) this withdraws the tender.
 
@@ -270,30 +273,29 @@ def cancel(env: Env, batch_ref: str, doc: Path | None, doc_hash: str | None) -> 
     Example:
         provenance handoff cancel 0x5f… --account farm
     """
-    from provenance.exceptions import ChainError
+    from provenance.exceptions import ChainUnreachable
 
-    bid = parse_batch_ref(batch_ref)
     registry = env.registry(write=True)
     try:
-        info = registry.get_batch(bid)
-    except ChainError:  # offline: queue the plain cancellation
+        info = registry.get_batch(batch_id)
+    except ChainUnreachable:  # offline: queue the plain cancellation
         info = None
     if info is not None and info.tender_leg and info.owner == env.signer().address:
-        agreement_id = env.agreements().agreement_of_batch(bid)
+        agreement_id = env.agreements().agreement_of_batch(batch_id)
         if agreement_id is not None:
-            result = env.agreements(write=True).withdraw_tender(agreement_id, bid)
-            show_tx(result, f"withdrew the tender of {bid} under agreement {agreement_id}")
+            result = env.agreements(write=True).withdraw_tender(agreement_id, batch_id)
+            show_tx(result, f"withdrew the tender of {batch_id} under agreement {agreement_id}")
             return
-    show_tx(registry.cancel_handoff(bid, document_hash(doc, doc_hash)), f"cancel {bid}")
+    show_tx(registry.cancel_handoff(batch_id, document_hash(doc, doc_hash)), f"cancel {batch_id}")
 
 
 @handoff.command()
-@click.argument("batch_ref", metavar="BATCH")
-@click.option("--reason", default="", help="Why (text or 0x hash).")
+@click.argument("batch_id", metavar="BATCH", type=BATCH)
+@click.option("--reason", type=Text32Type("reason"), default="", help="Why (text or 0x hash).")
 @doc_options
 @write_command
 @pass_env
-def reject(env: Env, batch_ref: str, reason: str, doc: Path | None, doc_hash: str | None) -> None:
+def reject(env: Env, batch_id: str, reason: str, doc: Path | None, doc_hash: str | None) -> None:
     """Refuse a handoff offered to you; custody stays with the sender. As the buyer of a
     delivery bound to an agreement, this rejects the delivery: the goods stay the supplier's and
     a dispute opens (its default refunds you; the supplier may tender again in time).
@@ -302,43 +304,47 @@ def reject(env: Env, batch_ref: str, reason: str, doc: Path | None, doc_hash: st
     Example:
         provenance handoff reject 0x5f… --reason "damaged pallet" --account carrier
     """
-    bid = parse_batch_ref(batch_ref)
     registry = env.registry(write=True)
-    agreement_id = _bound_agreement(env, bid, env.signer().address)
+    agreement_id = _bound_agreement(env, batch_id, env.signer().address)
     if agreement_id is not None:
-        result = env.agreements(write=True).reject_delivery(agreement_id, bid, reason)
-        show_tx(result, f"rejected the delivery {bid} under agreement {agreement_id}")
+        result = env.agreements(write=True).reject_delivery(agreement_id, batch_id, reason)
+        show_tx(result, f"rejected the delivery {batch_id} under agreement {agreement_id}")
         return
-    result = registry.reject_handoff(bid, reason, document_hash(doc, doc_hash))
-    show_tx(result, f"rejected {bid}")
+    result = registry.reject_handoff(batch_id, reason, document_hash(doc, doc_hash))
+    show_tx(result, f"rejected {batch_id}")
 
 
 @handoff.command()
-@click.argument("batch_ref", metavar="BATCH")
+@click.argument("batch_id", metavar="BATCH", type=BATCH)
 @click.option(
     "--from",
     "sender",
-    metavar="ADDRESS",
+    type=AddressType("sender"),
     help="The custodian handing over (default: you, the signer).",
 )
-@click.option("--to", required=True, metavar="ADDRESS", help="The recipient.")
+@click.option("--to", type=AddressType("recipient"), required=True, help="The recipient.")
 @handoff_options
 @click.option(
     "--deadline",
+    type=MomentType("--deadline"),
     default="+1d",
     show_default=True,
-    help="Signature expiry: unix time, ISO date or +N[smhdw].",
+    help="Signature expiry, in the future: unix time, ISO date or +N[smhdw].",
 )
 @click.option(
     "--nonce",
-    type=click.IntRange(min=0),
+    type=UintType(256, "--nonce"),
     help="Your registry nonce (offline; default: read it from the chain).",
 )
-@click.option("--chain-id", type=int, help="Chain id (offline; default: the connected chain).")
+@click.option(
+    "--chain-id",
+    type=UintType(64, "--chain-id"),
+    help="Chain id (offline; default: the connected chain).",
+)
 @click.option(
     "--registry",
     "registry_address",
-    metavar="ADDRESS",
+    type=AddressType("registry address"),
     help="Registry address (offline; default: the deployment record).",
 )
 @click.option(
@@ -352,26 +358,27 @@ def reject(env: Env, batch_ref: str, reason: str, doc: Path | None, doc_hash: st
 @pass_env
 def sign(
     env: Env,
-    batch_ref: str,
+    batch_id: str,
     sender: str | None,
     to: str,
-    location: str | None,
-    biz_step: str,
-    disposition: str,
+    location: int | None,
+    biz_step: int,
+    disposition: int,
     transfer_ownership: bool,
     doc: Path | None,
     doc_hash: str | None,
-    deadline: str,
+    deadline: int,
     nonce: int | None,
     chain_id: int | None,
     registry_address: str | None,
     output: Path,
 ) -> None:
     """Sign your consent to a handoff (EIP-712) into a file, without sending anything. Sign as
-    the sender or the receiver; the other party or anyone relays it with `handoff relay`.
+    the sender or the receiver; the other party or anyone relays it with `handoff relay`. A
+    deadline that has passed is refused.
 
-    With --nonce, --chain-id and --registry (or a deployment record for --chain-id) it works
-    fully offline.
+    With --nonce and --chain-id (and --registry, or a deployment recorded for that chain id) it
+    works fully offline.
 
     \b
     Example:
@@ -379,16 +386,12 @@ def sign(
             -o handoff-carrier.json --account carrier
         provenance handoff relay handoff-carrier.json --account farm
     """
-    from provenance.deploy import read_record
-    from provenance.exceptions import ConfigError
     from provenance.signing import sign_handoff
-    from provenance.types import validate_address
 
     offline = nonce is not None and chain_id is not None
     account = env.signer(offline=offline)
-    bid = parse_batch_ref(batch_ref)
     h = _build(
-        bid,
+        batch_id,
         sender or account.address,
         to,
         location,
@@ -398,27 +401,30 @@ def sign(
         doc,
         doc_hash,
     )
-    expires = parse_time(deadline, "--deadline")
     if chain_id is None:
         chain_id = env.chain().chain_id
     if registry_address is None:
-        if offline:
-            record = read_record(chain_id)
-            if record is None:
-                raise ConfigError(
-                    f"no deployment recorded for chain id {chain_id}: pass --registry ADDRESS"
-                )
-        else:
-            record = env.deployment()
-        registry_address = record.registry
-    registry_address = validate_address(registry_address, "registry address")
+        registry_address = _recorded_registry(chain_id) if offline else env.deployment().registry
     if nonce is None:
         nonce = env.registry().nonce_of(account.address)
     signed = sign_handoff(
-        account, h, chain_id=chain_id, registry=registry_address, nonce=nonce, deadline=expires
+        account, h, chain_id=chain_id, registry=registry_address, nonce=nonce, deadline=deadline
     )
     signed.save(output)
-    console.print(f"signed handoff of {bid} as {signed.role} ({account.address}) → {output}")
+    console.print(f"signed handoff of {batch_id} as {signed.role} ({account.address}) → {output}")
+
+
+def _recorded_registry(chain_id: int) -> str:
+    """The registry of the newest deployment recorded for `chain_id` (offline signing)."""
+    from provenance.deploy import records
+    from provenance.exceptions import ConfigError
+
+    found = [r for _p, r in records() if r is not None and r.chain_id == chain_id]
+    if not found:
+        raise ConfigError(
+            f"no deployment recorded for chain id {chain_id}: pass --registry ADDRESS"
+        )
+    return max(found, key=lambda r: r.deployed_at).registry
 
 
 def _require_signature(party: str, signed: Any | None, relayer: str) -> None:

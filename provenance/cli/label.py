@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from provenance.cli._common import CONTEXT_SETTINGS, Env, console, pass_env, print_json
+from provenance.cli.context import CONTEXT_SETTINGS, Env, pass_env
+from provenance.cli.output import console, print_json
 from provenance.labels import DEFAULT_RESOLVER
 
 

@@ -7,21 +7,20 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from provenance.cli._common import (
-    CONTEXT_SETTINGS,
-    Env,
-    ProvenanceGroup,
-    console,
+from provenance.cli.context import CONTEXT_SETTINGS, Env, ProvenanceGroup, pass_env
+from provenance.cli.options import (
+    GLN,
+    PREFIX,
+    ROLES,
+    AddressType,
+    Text32Type,
     json_option,
-    pass_env,
-    print_json,
-    show_tx,
-    table,
     write_command,
 )
+from provenance.cli.output import console, print_json, show_tx, table
 
 if TYPE_CHECKING:
-    from provenance.types import Participant
+    from provenance.records import Participant
 
 ROLES_HELP = (
     "Comma-separated roles: producer, processor, carrier, distributor, retailer, certifier "
@@ -49,23 +48,17 @@ def participant() -> None:
     """
 
 
-def _parse_roles(value: str) -> int:
-    from provenance.types import Role
-
-    parts = [p.strip() for p in value.split(",") if p.strip()]
-    if len(parts) == 1 and parts[0].isdigit():
-        return int(Role.parse(int(parts[0])))
-    return int(Role.parse(parts))
+PARTICIPANT = AddressType("participant address")
 
 
 @participant.command()
-@click.argument("address")
-@click.option("--roles", "-r", required=True, help=ROLES_HELP)
-@click.option("--gln", help="The participant's GLN (13 digits, with check digit).")
-@click.option("--metadata", help="Metadata hash (0x…32 bytes) or a short text.")
+@click.argument("address", type=PARTICIPANT)
+@click.option("--roles", "-r", type=ROLES, required=True, help=ROLES_HELP)
+@click.option("--gln", type=GLN, help="The participant's GLN (13 digits, with check digit).")
+@click.option("--metadata", type=Text32Type("--metadata"), help="Metadata hash or short text.")
 @write_command
 @pass_env
-def register(env: Env, address: str, roles: str, gln: str | None, metadata: str | None) -> None:
+def register(env: Env, address: str, roles: int, gln: int | None, metadata: str | None) -> None:
     """Register ADDRESS as a participant with ROLES (operator only).
 
     \b
@@ -73,25 +66,21 @@ def register(env: Env, address: str, roles: str, gln: str | None, metadata: str 
         provenance participant register 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 \\
             --roles producer,carrier --gln 0614141000012 --account dev:0
     """
-    from provenance.types import text_to_bytes32, validate_address, validate_gln
+    from provenance.encoding import ZERO32
 
-    account = validate_address(address, "participant address")
-    mask = _parse_roles(roles)
-    gln_value = validate_gln(gln)
-    meta = text_to_bytes32(metadata)
     registry = env.registry(write=True)
-    result = registry.register_participant(account, mask, gln_value, meta)
-    show_tx(result, f"registered {account}")
+    result = registry.register_participant(address, roles, gln or 0, metadata or ZERO32)
+    show_tx(result, f"registered {address}")
 
 
 @participant.command()
-@click.argument("address")
-@click.option("--roles", "-r", required=True, help=ROLES_HELP)
-@click.option("--gln", help="The participant's GLN (13 digits, with check digit).")
-@click.option("--metadata", help="Metadata hash (0x…32 bytes) or a short text.")
+@click.argument("address", type=PARTICIPANT)
+@click.option("--roles", "-r", type=ROLES, required=True, help=ROLES_HELP)
+@click.option("--gln", type=GLN, help="The participant's GLN (13 digits, with check digit).")
+@click.option("--metadata", type=Text32Type("--metadata"), help="Metadata hash or short text.")
 @write_command
 @pass_env
-def update(env: Env, address: str, roles: str, gln: str | None, metadata: str | None) -> None:
+def update(env: Env, address: str, roles: int, gln: int | None, metadata: str | None) -> None:
     """Change the roles, GLN or metadata of a registered participant (operator only).
 
     \b
@@ -99,18 +88,17 @@ def update(env: Env, address: str, roles: str, gln: str | None, metadata: str | 
         provenance participant update 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 \\
             --roles producer,processor --account dev:0
     """
-    from provenance.types import text_to_bytes32, validate_address, validate_gln
+    from provenance.encoding import ZERO32
 
-    account = validate_address(address, "participant address")
     result = env.registry(write=True).update_participant(
-        account, _parse_roles(roles), validate_gln(gln), text_to_bytes32(metadata)
+        address, roles, gln or 0, metadata or ZERO32
     )
-    show_tx(result, f"updated {account}")
+    show_tx(result, f"updated {address}")
 
 
 @participant.command()
-@click.argument("address")
-@click.option("--reason", default="", help="Why (short text or 0x hash).")
+@click.argument("address", type=PARTICIPANT)
+@click.option("--reason", type=Text32Type("--reason"), default="", help="Why (short text or hash).")
 @write_command
 @pass_env
 def suspend(env: Env, address: str, reason: str) -> None:
@@ -122,15 +110,12 @@ def suspend(env: Env, address: str, reason: str) -> None:
         provenance participant suspend 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 \\
             --reason "audit failed" --account dev:0
     """
-    from provenance.types import text_to_bytes32, validate_address
-
-    account = validate_address(address, "participant address")
-    result = env.registry(write=True).suspend_participant(account, text_to_bytes32(reason))
-    show_tx(result, f"suspended {account}")
+    result = env.registry(write=True).suspend_participant(address, reason)
+    show_tx(result, f"suspended {address}")
 
 
 @participant.command()
-@click.argument("address")
+@click.argument("address", type=PARTICIPANT)
 @write_command
 @pass_env
 def reinstate(env: Env, address: str) -> None:
@@ -140,17 +125,14 @@ def reinstate(env: Env, address: str) -> None:
     Example:
         provenance participant reinstate 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --account dev:0
     """
-    from provenance.types import validate_address
-
-    account = validate_address(address, "participant address")
-    result = env.registry(write=True).reinstate_participant(account)
-    show_tx(result, f"reinstated {account}")
+    result = env.registry(write=True).reinstate_participant(address)
+    show_tx(result, f"reinstated {address}")
 
 
 @participant.command()
-@click.argument("old", metavar="OLD_ADDRESS")
-@click.argument("new", metavar="NEW_ADDRESS")
-@click.option("--reason", default="", help="Why (short text or 0x hash), e.g. key lost.")
+@click.argument("old", metavar="OLD_ADDRESS", type=AddressType("current participant address"))
+@click.argument("new", metavar="NEW_ADDRESS", type=AddressType("new participant address"))
+@click.option("--reason", type=Text32Type("--reason"), default="", help="Why (short text or hash).")
 @write_command
 @pass_env
 def migrate(env: Env, old: str, new: str, reason: str) -> None:
@@ -187,8 +169,8 @@ def prefix() -> None:
 
 
 @prefix.command("assign")
-@click.argument("address")
-@click.argument("company_prefix", metavar="PREFIX")
+@click.argument("address", type=AddressType("prefix holder"))
+@click.argument("company_prefix", metavar="PREFIX", type=PREFIX)
 @write_command
 @pass_env
 def prefix_assign(env: Env, address: str, company_prefix: str) -> None:
@@ -199,16 +181,12 @@ def prefix_assign(env: Env, address: str, company_prefix: str) -> None:
         provenance participant prefix assign 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 \\
             0614141 --account dev:0
     """
-    from provenance.types import CompanyPrefix, validate_address
-
-    account = validate_address(address, "prefix holder")
-    value = CompanyPrefix.parse(company_prefix)
-    result = env.registry(write=True).assign_prefix(account, value)
-    show_tx(result, f"assigned company prefix {value} to {account}")
+    result = env.registry(write=True).assign_prefix(address, company_prefix)
+    show_tx(result, f"assigned company prefix {company_prefix} to {address}")
 
 
 @prefix.command("revoke")
-@click.argument("company_prefix", metavar="PREFIX")
+@click.argument("company_prefix", metavar="PREFIX", type=PREFIX)
 @write_command
 @pass_env
 def prefix_revoke(env: Env, company_prefix: str) -> None:
@@ -218,14 +196,12 @@ def prefix_revoke(env: Env, company_prefix: str) -> None:
     Example:
         provenance participant prefix revoke 0614141 --account dev:0
     """
-    from provenance.types import CompanyPrefix
-
-    value = CompanyPrefix.parse(company_prefix)
-    show_tx(env.registry(write=True).revoke_prefix(value), f"revoked company prefix {value}")
+    result = env.registry(write=True).revoke_prefix(company_prefix)
+    show_tx(result, f"revoked company prefix {company_prefix}")
 
 
 @prefix.command("list")
-@click.option("--holder", metavar="ADDRESS", help="Only the prefixes of this participant.")
+@click.option("--holder", type=AddressType("--holder"), help="Only this participant's prefixes.")
 @json_option
 @pass_env
 def prefix_list(env: Env, holder: str | None, as_json: bool) -> None:
@@ -255,7 +231,8 @@ def prefix_list(env: Env, holder: str | None, as_json: bool) -> None:
 
 
 def _participant_json(p: Participant, chain_id: int) -> dict[str, Any]:
-    from provenance.types import did_pkh, gln_uri
+    from provenance.encoding import did_pkh
+    from provenance.gs1 import gln_uri
 
     return {
         "address": p.address,
@@ -269,7 +246,7 @@ def _participant_json(p: Participant, chain_id: int) -> dict[str, Any]:
 
 
 @participant.command()
-@click.argument("address")
+@click.argument("address", type=PARTICIPANT)
 @json_option
 @pass_env
 def show(env: Env, address: str, as_json: bool) -> None:
@@ -279,16 +256,8 @@ def show(env: Env, address: str, as_json: bool) -> None:
     Example:
         provenance participant show 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --json
     """
-    from provenance.exceptions import InvalidInput
-    from provenance.types import validate_address
-
-    account = validate_address(address, "participant address")
-    found = env.registry().get_participant(account)
-    if not found.registered:
-        raise InvalidInput(
-            f"{account} is not a registered participant: register it with "
-            "`provenance participant register`"
-        )
+    account = address
+    found = env.registry().require_participant(account)
     data = _participant_json(found, env.chain().chain_id)
     data["prefixes"] = [a.prefix.digits for a in env.registry().list_prefixes(account)]
     if as_json:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from provenance.cli._common import CONTEXT_SETTINGS, Env, console, pass_env
+from provenance.cli.context import CONTEXT_SETTINGS, Env, pass_env
+from provenance.cli.output import console
 from provenance.exceptions import ConfigError
 
 DEFAULT_PORT = 8000
@@ -91,7 +92,7 @@ def serve(
         )
     published = Directory.load(directory) if directory is not None else Directory()
     public = _checked_base_url(base_url)
-    chain = env.chain(offline_ok=True)
+    chain = env.chain(for_write=True)
     deployment = env.deployment()
     try:
         sock = bind(host, port)

@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.markup import escape
-from rich.tree import Tree
 
-from provenance.cli._common import (
-    CONTEXT_SETTINGS,
-    CliError,
-    Env,
-    console,
-    format_eth,
-    format_time,
-    one_line,
-    parse_batch_ref,
-    pass_env,
-    table,
-)
-from provenance.exceptions import ProvenanceError
+from provenance.cli.context import CONTEXT_SETTINGS, Env, handle_errors, pass_env
+from provenance.cli.options import BATCH, GTIN, LOT, LibraryType
+from provenance.cli.output import console, format_eth, format_time, table
+
+if TYPE_CHECKING:
+    from rich.tree import Tree
 
 EXIT_ERROR = 3
 EXIT_USAGE = 4
@@ -44,16 +35,11 @@ class VerifyCommand(click.Command):
         except click.UsageError as exc:
             exc.exit_code = EXIT_USAGE  # type: ignore[misc]
             raise
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise
-        except Exception as exc:
-            root = ctx.find_root().obj
-            if isinstance(root, Env) and root.debug:
+        except (Exception, KeyboardInterrupt) as exc:
+            error = handle_errors(ctx, exc, EXIT_ERROR)  # Ctrl-C: 130, never a verdict's code
+            if error is None:
                 raise
-            message = one_line(str(exc))
-            if not isinstance(exc, ProvenanceError):
-                message = f"unexpected {type(exc).__name__}: {message} (rerun with --debug)"
-            raise CliError(message, EXIT_ERROR) from exc
+            raise error from exc
 
 
 def _who(actor: Any, fallback: str | None = None) -> str:
@@ -103,7 +89,7 @@ def _event_label(entry: Any) -> str:
 
 
 def _text(value: str) -> str:
-    from provenance.types import bytes32_to_text
+    from provenance.encoding import bytes32_to_text
 
     try:
         return bytes32_to_text(value)
@@ -153,7 +139,8 @@ def _labels(node: Any, out: dict[str, str]) -> dict[str, str]:
 
 def render(report: Any) -> None:
     """Print a verification report for a person (what `provenance verify` shows)."""
-    from provenance.types import BIZ_STEPS  # noqa: F401 - keeps the import graph obvious
+    from rich.markup import escape
+    from rich.tree import Tree
 
     verdict = report.verdict.value
     console.print(f"[{VERDICT_STYLE[verdict]}]{verdict}[/]  batch {report.batch_id}")
@@ -283,13 +270,29 @@ def _delivery_line(a: Any, labels: dict[str, str], names: dict[str, str]) -> str
     return f"{head}; awaiting the buyer's acceptance"
 
 
-def keystore_names() -> dict[str, str]:
+def keystore_names(env: Env) -> dict[str, str]:
     try:
-        from provenance.accounts import Keystore
+        from provenance.accounts import Keystore, keystore_dir
 
-        return {info.address: info.name for info in Keystore().list()}
+        store = Keystore(keystore_dir(env.session.root))
+        return {info.address: info.name for info in store.list() if info.usable}
     except Exception:  # keystore names are a nicety; never fail verification over them
         return {}
+
+
+class NameType(LibraryType):
+    """ADDRESS=NAME: a display name for an address."""
+
+    name = "address=name"
+
+    def parse(self, value: str) -> Any:
+        from provenance.encoding import Address
+        from provenance.exceptions import InvalidInput
+
+        address, sep, label = value.partition("=")
+        if not sep or not label:
+            raise InvalidInput(f"invalid --name {value!r}: expected ADDRESS=NAME")
+        return Address(address, "address of --name"), label
 
 
 @click.command(
@@ -297,9 +300,9 @@ def keystore_names() -> dict[str, str]:
     context_settings=CONTEXT_SETTINGS,
     short_help="Verify a product's whole story (exit code = verdict).",
 )
-@click.argument("batch_ref", metavar="BATCH", required=False)
-@click.option("--gtin", help="GTIN of the product (with --lot, instead of BATCH).")
-@click.option("--lot", help="Lot of the product (with --gtin).")
+@click.argument("batch_ref", metavar="BATCH", type=BATCH, required=False)
+@click.option("--gtin", type=GTIN, help="GTIN of the product (with --lot, instead of BATCH).")
+@click.option("--lot", type=LOT, help="Lot of the product (with --gtin).")
 @click.option(
     "--doc",
     "docs",
@@ -310,8 +313,8 @@ def keystore_names() -> dict[str, str]:
 @click.option(
     "--name",
     "names",
+    type=NameType(),
     multiple=True,
-    metavar="ADDRESS=NAME",
     help="Show NAME for ADDRESS (keystore names are used automatically).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
@@ -322,15 +325,15 @@ def verify(
     gtin: str | None,
     lot: str | None,
     docs: tuple[Path, ...],
-    names: tuple[str, ...],
+    names: tuple[tuple[str, str], ...],
     as_json: bool,
 ) -> None:
     """Verify a product: verdict with every reason, custody timeline, lineage back to the origin,
     attestations, recalls (and lifted ones) over the lineage, the deliveries under agreements
     (tender, days late, settlement or dispute) and title. Read-only: needs no key.
 
-    BATCH is a batch id or a GS1 Digital Link (https://id.gs1.org/01/<gtin>/10/<lot>); or give
-    --gtin and --lot.
+    BATCH is a batch id or a GS1 Digital Link (https://id.gs1.org/01/<gtin>/10/<lot>, or the
+    short form 01/<gtin>/10/<lot>); or give --gtin and --lot.
 
     \b
     Exit codes:
@@ -338,40 +341,40 @@ def verify(
         1  WARNING   consistent, but something deserves a look (a sibling or descendant
                      recalled, a delivery in dispute, …)
         2  FAILED    broken, contradicted, or recalled (batch or an ancestor)
-        3  error     the check could not run (chain unreachable, no deployment, unknown input)
-        4  usage     bad command-line usage
+        3  error     the check could not run (chain unreachable, no deployment)
+        4  usage     bad command-line usage, or a value refused (a wrong GTIN check digit…)
+      130  interrupted (Ctrl-C): no verdict
 
     \b
     Example:
         provenance verify https://id.gs1.org/01/09506000134369/10/JAM-1
         provenance verify --gtin 09506000134369 --lot JAM-1 --doc certificate.pdf --json
     """
-    from provenance.exceptions import InvalidInput
-    from provenance.types import batch_id, validate_address
+    from provenance.gs1 import batch_id
     from provenance.verify import verify as run_verify
 
     if batch_ref and (gtin or lot):
         raise click.UsageError("give either BATCH or --gtin/--lot, not both")
     if batch_ref:
-        bid = parse_batch_ref(batch_ref)
+        bid = batch_ref
     elif gtin and lot:
         bid = batch_id(gtin, lot)
     else:
         raise click.UsageError("give a BATCH (id or Digital Link), or both --gtin and --lot")
-    labels = keystore_names()
-    for item in names:
-        address, sep, name = item.partition("=")
-        if not sep or not name:
-            raise InvalidInput(f"invalid --name {item!r}: expected ADDRESS=NAME")
-        labels[validate_address(address)] = name
+    labels = keystore_names(env)
+    labels.update(dict(names))
+    from provenance.epcis.store import EventStore, check_report
+
     chain = env.chain()
     deployment = env.deployment()
     if as_json:
         report = run_verify(chain, deployment, bid, docs=docs, names=labels)
+        report = check_report(report, EventStore())  # stored EPCIS events vs their anchors
         click.echo(report.to_json())
     else:
         with console.status("reading the batch's history from the chain…"):
             report = run_verify(chain, deployment, bid, docs=docs, names=labels)
+            report = check_report(report, EventStore())  # stored EPCIS events vs anchors
         render(report)
     ctx = click.get_current_context()
     ctx.exit(report.exit_code)

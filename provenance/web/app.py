@@ -35,7 +35,7 @@ from starlette.routing import Route, request_response
 from starlette.types import Receive, Scope, Send
 
 from provenance.exceptions import InvalidInput
-from provenance.types import normalize_gtin, validate_lot
+from provenance.gs1 import Gtin, Lot
 from provenance.web import links
 from provenance.web.cache import ReportCache
 from provenance.web.public import TIMELINE_FIRST, page_view, public_json, when
@@ -257,8 +257,8 @@ class Resolver:
     async def lookup(self, request: Request) -> Response:
         params = dict(links.query_params(request.scope.get("query_string", b"")))
         try:
-            gtin = normalize_gtin(params.get("gtin", "").strip())
-            lot = validate_lot(params.get("lot", "").strip())
+            gtin = Gtin(params.get("gtin", "").strip())
+            lot = Lot(params.get("lot", "").strip())
         except InvalidInput as exc:
             raise Problem(400, str(exc), "Type the GTIN and the lot exactly as printed.") from None
         return RedirectResponse(links.BatchLink(gtin, lot).path, status_code=303)

@@ -3,7 +3,7 @@
 The web shell's path converter: it works on the raw request target (bytes), so an encoded `/`
 in a lot (`%2F`, a GS1 character) is part of the lot and invalid UTF-8 is refused rather than
 replaced. GTIN and lot become typed values through the library's own constructors
-(`normalize_gtin`, `validate_lot`), whose messages are the reasons the client sees.
+(`Gtin`, `Lot`), whose messages are the reasons the client sees.
 
 Accepted: `/01/{gtin}/10/{lot}` with a GTIN-8/12/13/14, the lot percent-encoded, one trailing
 slash; the uncompressed form `/01/{gtin}?10={lot}`; qualifiers this registry does not record
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, unquote_to_bytes
 
 from provenance.exceptions import InvalidInput
-from provenance.types import batch_id, normalize_gtin, validate_lot
+from provenance.gs1 import Gtin, Lot, batch_id
 
 MAX_PATH_BYTES = 1024
 MAX_QUERY_BYTES = 2048
@@ -180,7 +180,7 @@ def parse(parts: list[str], params: list[tuple[str, str]]) -> BatchLink:
         last = order.index(ai)
         values[ai] = value
     try:
-        gtin = normalize_gtin(values["01"])
+        gtin = Gtin(values["01"])
     except InvalidInput as exc:
         raise LinkError(400, str(exc)) from None
     lots = [value for key, value in params if key == "10"]
@@ -198,7 +198,7 @@ def parse(parts: list[str], params: list[tuple[str, str]]) -> BatchLink:
             f"its lot (/01/{gtin}/10/<lot>)",
         )
     try:
-        lot = validate_lot(lot)
+        lot = Lot(lot)
     except InvalidInput as exc:
         raise LinkError(400, str(exc)) from None
     return BatchLink(gtin, lot, redirect="22" in values or "21" in values)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from provenance.types import bytes32_to_text, did_pkh
+from provenance.encoding import bytes32_to_text, did_pkh
 from provenance.verify import (
     ERROR,
     INFO,

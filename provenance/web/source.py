@@ -16,12 +16,9 @@ from typing import Any, Protocol
 
 from provenance.directory import Directory
 from provenance.exceptions import ProvenanceError
-from provenance.verify import (
-    PARTICIPANT_EVENTS,
-    Report,
-    analyze,
-    collect,
-)
+from provenance.verify import Report
+from provenance.verify.analysis import PARTICIPANT_EVENTS, analyze
+from provenance.verify.collect import collect
 
 
 class SourceUnavailable(ProvenanceError):
@@ -77,8 +74,8 @@ class Source(Protocol):
 
 def _topic_values(events: Iterable[Any]) -> set[str]:
     """Every 32-byte value and address of decoded events, as lower-case topics."""
+    from provenance.encoding import to_hex32
     from provenance.logs import address_topic
-    from provenance.types import to_hex32
 
     found: set[str] = set()
 
@@ -153,7 +150,7 @@ class RpcSource:
         return self._lock if self._lock is not None else nullcontext()
 
     def _failure(self, exc: Exception) -> SourceUnavailable:
-        from provenance.transactions import is_connection_error
+        from provenance.chain import is_connection_error
 
         if is_connection_error(exc):
             return SourceUnavailable("the blockchain node does not answer")

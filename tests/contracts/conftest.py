@@ -11,7 +11,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from provenance.compiler import Artifact
-from tests.contracts.support import World
+from tests.support.contracts import World
 
 
 @pytest.fixture(scope="module")

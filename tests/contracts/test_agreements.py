@@ -19,7 +19,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from web3.contract import Contract
 
-from tests.contracts.support import (
+from tests.support.contracts import (
     ACCEPTED,
     ACTIVE,
     CANCELLED,

@@ -48,7 +48,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from tests.contracts.support import (
+from tests.support.contracts import (
     ACCEPTED,
     CANCELLED,
     CLAIM_ORGANIC,

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.contracts.support import (
+from tests.support.contracts import (
     CLAIM_ORGANIC,
     DAY,
     DOC,

@@ -8,7 +8,7 @@ suites and the state machines; these are the issue's stories, one test each.
 
 from __future__ import annotations
 
-from tests.contracts.support import (
+from tests.support.contracts import (
     CARRIER,
     CERTIFIER,
     CLAIM_ORGANIC,

@@ -13,7 +13,7 @@ import pytest
 from eth_abi import encode
 from eth_utils import keccak
 
-from tests.contracts.support import (
+from tests.support.contracts import (
     ACTIVE,
     ADMIN_DELAY,
     ADMIN_ROLE,

@@ -15,7 +15,7 @@ from eth_account import Account
 from eth_utils import keccak
 from web3.contract import Contract
 
-from tests.contracts.support import (
+from tests.support.contracts import (
     ACCEPTED,
     CARRIER,
     DOC,

@@ -40,7 +40,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from tests.contracts.support import (
+from tests.support.contracts import (
     ACTIVE,
     CONSUMED,
     DOC,

@@ -1,5 +1,5 @@
-"""Helpers shared by the CLI tests (tests/test_cli_*.py): run the CLI against the session Anvil
-with a fresh deployment and a private data directory per test."""
+"""The CLI against a test chain: `make_cli` gives a fresh deployment and a private data directory,
+`Cli.run` invokes the CLI in-process (the `c` fixture in conftest.py builds one per test)."""
 
 from __future__ import annotations
 
@@ -77,16 +77,6 @@ def register_all(c: Cli, roles: Sequence[tuple[str, str]] | None = None) -> None
     for address, prefix in ((FARM, FARM_PREFIX), (PROCESSOR, PROCESSOR_PREFIX)):
         if address in registered:
             c.run("participant", "prefix", "assign", address, prefix, "--account", "dev:0")
-
-
-@pytest.fixture
-def c(anvil_chain: Chain, snapshot: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
-    """The CLI on the session Anvil, with a fresh deployment and a private data directory."""
-    return make_cli(anvil_chain, tmp_path, monkeypatch)
-
-
-def chain_time(chain: Chain) -> int:
-    return int(chain.w3.eth.get_block("latest")["timestamp"])
 
 
 def create_batch(c: Cli, lot: str = "L1", quantity: int = 100, account: str = "dev:1") -> str:

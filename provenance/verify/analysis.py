@@ -1,18 +1,10 @@
-"""Event-sourced verification of a batch: custody, title, lineage, attestations, recalls, sales.
+"""The pure half of verification: replay a batch's decoded events and judge them.
 
 Everything is rebuilt from event logs, never from contract state, so the verdict only depends on
-what the chain recorded. Two halves:
-
-- `collect` (RPC) fetches the logs with a number of `eth_getLogs` calls proportional to the depth
-  and width of the lineage, never to the number of events or blocks: one query per lineage level
-  (the batch ids of a level are OR-ed in topic 1), one for the children of the lineage, one per
-  level of descendants, one for recalls (and lifted recalls) of related batches, one or two for the
-  participants involved (and the keys they migrated from), one for the tenders of any batch of the
-  lineage (batch ids OR-ed in topic 2) and one for everything those agreements recorded (terms,
-  tenders, settlements, disputes). Each may be split into block-range chunks by
-  `logs.fetch_logs`.
-- `analyze` (pure) replays the decoded events and applies the checks below; unit tests feed it
-  synthetic event lists.
+what the chain recorded. `analyze(history)` replays the events — one handler per event kind, for
+the batch's own history (`_Analysis._REPLAY`) and for the deliveries under agreements
+(`_Analysis._DEALS`) — and applies the checks below; unit tests feed it synthetic event lists.
+No RPC here: `provenance.verify.collect` fetches the history.
 
 Verdicts and exit codes (`Verdict.exit_code`, used by ``provenance verify``):
 
@@ -48,46 +40,34 @@ Validity "now" is reported too (`AttestationView.valid_now`); expiry since the u
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
-from enum import Enum, StrEnum
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
 
-from provenance.chain import Chain
-from provenance.compiler import load_artifact
-from provenance.logs import (
-    CallCounter,
-    Event,
-    EventDecoder,
-    address_topic,
-    count_calls,
-    fetch_logs,
+from provenance.cbv import BIZ_STEPS, DISPOSITIONS
+from provenance.encoding import bytes32_to_text, to_hex32
+from provenance.gs1 import Gtin, lot_from_bytes32
+from provenance.logs import Event
+from provenance.money import format_eth
+from provenance.records import AgreementTerms, DisputeKind, Role
+from provenance.units import uom_from_bytes
+from provenance.verify.report import (
+    ERROR,
+    INFO,
+    WARNING,
+    Actor,
+    AgreementView,
+    AttestationView,
+    DocumentCheck,
+    LineageNode,
+    Reason,
+    RecallView,
+    Report,
+    Stats,
+    TimelineEntry,
+    TitleView,
+    Verdict,
 )
-from provenance.types import (
-    BIZ_STEPS,
-    DISPOSITIONS,
-    AgreementTerms,
-    DisputeKind,
-    Role,
-    bytes32_to_text,
-    format_eth,
-    gtin_from_int,
-    hash_file,
-    lot_from_bytes32,
-    to_hex32,
-    uom_from_bytes,
-)
-
-REGISTRY = "ProvenanceRegistry"
-AGREEMENTS = "SupplyAgreements"
-#: How many ids one getLogs topic OR-list carries.
-TOPIC_CHUNK = 100
-
-ERROR = "error"
-WARNING = "warning"
-INFO = "info"
 
 KIND_NAMES = {1: "split", 2: "merge", 3: "transform"}
 _VERBS = {"HandoffAccepted": "acceptance", "HandoffRejected": "rejection",
@@ -134,158 +114,6 @@ AGREEMENT_EVENTS = (
 )
 
 
-class Verdict(StrEnum):
-    """Outcome of a verification; `exit_code` is what the CLI exits with."""
-
-    VERIFIED = "VERIFIED"
-    WARNING = "WARNING"
-    FAILED = "FAILED"
-
-    @property
-    def exit_code(self) -> int:
-        return {"VERIFIED": 0, "WARNING": 1, "FAILED": 2}[self.value]
-
-
-@dataclass(frozen=True)
-class Reason:
-    severity: str  # "error" | "warning" | "info"
-    message: str
-
-
-@dataclass(frozen=True)
-class Actor:
-    """A participant as it stood at one moment (registration replayed from events)."""
-
-    address: str
-    name: str | None
-    roles: tuple[str, ...]
-    metadata_hash: str | None
-    registered: bool
-    active: bool
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    batch_id: str
-    event: str  # the event name
-    at: int  # the event's `at` (block timestamp)
-    block: int
-    tx_hash: str
-    actor: Actor | None
-    log_index: int = 0
-    counterparty: Actor | None = None
-    location: int = 0  # GLN, 0 = not given
-    biz_step: str | None = None
-    disposition: str | None = None
-    documents: tuple[str, ...] = ()
-    details: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class LineageNode:
-    batch_id: str
-    gtin: str | None
-    lot: str | None
-    quantity: int | None
-    uom: str | None
-    origin: str  # "created" | "split" | "merge" | "transform" | "unknown"
-    creator: str | None
-    recalled: bool  # recalled now (a lifted recall does not count)
-    parents: tuple[LineageNode, ...] = ()
-
-
-@dataclass(frozen=True)
-class AttestationView:
-    subject: str
-    claim: str
-    issuer: Actor
-    attestation_id: str
-    evidence: str
-    valid_from: int
-    valid_until: int
-    issued_at: int
-    revoked_at: int | None
-    used_at: int
-    valid_at_use: bool
-    valid_now: bool
-
-
-@dataclass(frozen=True)
-class RecallView:
-    batch_id: str
-    relation: str  # "batch" | "ancestor" | "sibling" | "descendant"
-    by: str
-    reason: str
-    at: int
-    document: str | None = None
-    lifted_at: int | None = None  # the operator lifted it (a mistaken recall)
-    lifted_by: str | None = None
-    lot: str | None = None  # the recalled batch's lot, when the history names it
-
-    @property
-    def active(self) -> bool:
-        return self.lifted_at is None
-
-
-@dataclass(frozen=True)
-class TitleView:
-    """A change of a batch's owner (title), replayed from the registry's log."""
-
-    batch_id: str
-    from_: str | None
-    to: str
-    at: int
-    via: str  # "sale" (handoff with title) | "delivery" (agreement) | "award" (arbiter/default)
-    agreement_id: int | None = None
-
-
-@dataclass(frozen=True)
-class AgreementView:
-    """One delivery: batch `batch_id` tendered under agreement `agreement_id`, and what became of
-    it (replayed from the agreements contract's events)."""
-
-    agreement_id: int
-    batch_id: str
-    status: str  # tendered | withdrawn | rejected | escalated | settled | resolved | refunded
-    tendered_at: int
-    days_late: int  # whole days late at the (last) tender
-    tenders: int = 1  # how often this batch was tendered under the agreement
-    rejections: int = 0
-    buyer: str | None = None
-    supplier: str | None = None
-    carrier: str | None = None  # the tender point, if a carrier (as FCA)
-    arbiter: str | None = None
-    price: int | None = None
-    escrow: int | None = None
-    token: str | None = None
-    document: str | None = None
-    settled_at: int | None = None
-    supplier_amount: int | None = None
-    buyer_amount: int | None = None
-    penalty: int | None = None
-    dispute: str | None = None  # "rejected" | "escalated"
-    disputed_at: int | None = None
-    dispute_reason: str | None = None
-    resolved_at: int | None = None
-    resolved_by_default: bool | None = None
-    delivered: bool | None = None  # title passed to the buyer
-
-
-@dataclass(frozen=True)
-class DocumentCheck:
-    label: str
-    hash: str
-    matched: tuple[str, ...]  # where it is anchored; empty = not found
-
-
-@dataclass(frozen=True)
-class Stats:
-    rpc_calls: int = 0
-    get_logs_calls: int = 0
-    logs_fetched: int = 0
-    batches: int = 0
-
-
 @dataclass(frozen=True)
 class History:
     """The pure input of `analyze`: decoded events and the time to judge validity 'now' at."""
@@ -294,225 +122,6 @@ class History:
     events: tuple[Event, ...]  # registry events (any order; sorted by analyze)
     now: int
     agreement_events: tuple[Event, ...] = ()
-
-
-@dataclass(frozen=True)
-class Report:
-    batch_id: str
-    verdict: Verdict
-    reasons: tuple[Reason, ...]
-    timeline: tuple[TimelineEntry, ...]
-    lineage: LineageNode
-    attestations: tuple[AttestationView, ...]
-    recalls: tuple[RecallView, ...]
-    agreement: AgreementView | None
-    documents: tuple[DocumentCheck, ...]
-    stats: Stats
-    checked_at: int
-    #: Every delivery of a batch of the lineage (this batch or an ancestor) under an agreement,
-    #: in chain order; `agreement` is the latest one of this batch itself, if any.
-    agreements: tuple[AgreementView, ...] = ()
-    #: Every title change of a batch of the lineage, in chain order.
-    titles: tuple[TitleView, ...] = ()
-    custodian: str | None = None  # of this batch, replayed (None if consumed or unknown)
-    owner: str | None = None
-
-    @property
-    def exit_code(self) -> int:
-        return self.verdict.exit_code
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["verdict"] = self.verdict.value
-        data["exit_code"] = self.exit_code
-        return _jsonable(data)  # type: ignore[no-any-return]
-
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, sort_keys=True)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k).rstrip("_"): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    return value
-
-
-# ============================================================================ collecting (RPC)
-
-
-def _decoder() -> EventDecoder:
-    return EventDecoder(load_artifact(REGISTRY).abi, load_artifact(AGREEMENTS).abi)
-
-
-def _chunks(items: Sequence[str], size: int = TOPIC_CHUNK) -> Iterable[list[str]]:
-    for i in range(0, len(items), size):
-        yield list(items[i : i + size])
-
-
-def collect(
-    chain: Chain,
-    deployment: Any,
-    batch_id: str,
-    *,
-    decoder: EventDecoder | None = None,
-    max_range: int | None = None,
-) -> tuple[History, int]:
-    """Fetch every log `analyze` needs; returns the history and the number of logs fetched."""
-    decoder = decoder or _decoder()
-    target = to_hex32(batch_id)
-    registry, start = deployment.registry, int(deployment.deploy_block)
-    head = chain.w3.eth.block_number
-    now = int(chain.w3.eth.get_block(head)["timestamp"])
-    raw: list[Any] = []
-
-    def logs(address: str, topics: list[Any]) -> list[Event]:
-        found = fetch_logs(chain, address, topics, start, head, max_range=max_range)
-        raw.extend(found)
-        return decoder.decode_all(found)
-
-    # 1. The lineage, one level at a time: each batch's full history (topic 1 = its id) also
-    #    holds its BatchSplit/BatchDerived edges to its parents and its attestations.
-    lineage: list[str] = []
-    level = [target]
-    seen = {target}
-    while level:
-        lineage.extend(level)
-        parents: list[str] = []
-        for chunk in _chunks(level):
-            for event in logs(registry, [None, chunk]):
-                if event.name in EDGE_EVENTS:
-                    parent = to_hex32(event.args["parentId"])
-                    if parent not in seen:
-                        seen.add(parent)
-                        parents.append(parent)
-        level = parents
-
-    # 2. Children of every lineage batch (siblings, and conservation of splits), then the
-    #    descendants of the batch itself, level by level.
-    edge_topics = [decoder.topic(name) for name in EDGE_EVENTS]
-    related: list[str] = []
-    level, first = lineage, True
-    while level:
-        children: list[str] = []
-        own: list[str] = []  # children of the verified batch (then of its descendants)
-        for chunk in _chunks(level):
-            for event in logs(registry, [edge_topics, None, chunk]):
-                child = to_hex32(event.args["childId"])
-                if child not in seen:
-                    seen.add(child)
-                    children.append(child)
-                    if first and to_hex32(event.args["parentId"]) != target:
-                        continue
-                    own.append(child)
-        related.extend(children)
-        level = own
-        first = False
-    # 3. Recalls (and lifted recalls) of related (sibling / descendant) batches.
-    recall_topics = [decoder.topic(name) for name in RECALL_EVENTS]
-    for chunk in _chunks(related):
-        logs(registry, [recall_topics, chunk])
-
-    # 4. The agreements that took a delivery of any batch of the lineage (topic 2 = batch id),
-    #    then everything those agreements recorded (topic 1 = id): terms, tenders, settlements,
-    #    disputes.
-    agreement_events: list[Event] = []
-    agreements = getattr(deployment, "agreements", None)
-    if agreements:
-        tendered_topic = decoder.topic("DeliveryTendered")
-        tenders = [
-            event
-            for chunk in _chunks(lineage)
-            for event in logs(agreements, [tendered_topic, None, chunk])
-        ]
-        ids = sorted({to_hex32(int(e.args["id"])) for e in tenders})
-        topics = [decoder.topic(name) for name in AGREEMENT_EVENTS]
-        for chunk in _chunks(ids):
-            agreement_events.extend(logs(agreements, [topics, chunk]))
-
-    # 5. Registration history of every participant involved (with the keys they migrated
-    #    from, and the parties of those agreements).
-    events_so_far = decoder.decode_all(raw)
-    actors = _actors(events_so_far)
-    participant_topics = [decoder.topic(name) for name in PARTICIPANT_EVENTS]
-    migrated_topic = decoder.topic("ParticipantMigrated")
-    fetched: set[str] = set()
-    pending = sorted(actors)
-    while pending:
-        fetched.update(pending)
-        found: set[str] = set()
-        for chunk in _chunks([address_topic(a) for a in pending]):
-            for event in logs(registry, [participant_topics, chunk]):
-                found.update(_actors([event]))
-            for event in logs(registry, [migrated_topic, None, chunk]):
-                found.update(_actors([event]))
-        pending = sorted(found - fetched)
-    registry_events = decoder.decode_all(raw)
-    agreement_address = str(agreements or "").lower()
-    history = History(
-        batch_id=target,
-        events=tuple(e for e in registry_events if e.address.lower() != agreement_address),
-        now=now,
-        agreement_events=tuple(decoder.decode_all([r for r in raw if _from(r, agreements)])),
-    )
-    return history, len(raw)
-
-
-def _from(log: Any, address: str | None) -> bool:
-    return bool(address) and str(log.get("address", "")).lower() == str(address).lower()
-
-
-def _actors(events: Iterable[Event]) -> set[str]:
-    found: set[str] = set()
-    for event in events:
-        for key in ("creator", "from", "to", "by", "issuer", "account"):
-            value = event.args.get(key)
-            if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
-                found.add(value)
-        terms = event.args.get("terms")
-        if isinstance(terms, Mapping):
-            for key in ("buyer", "supplier", "carrier", "arbiter"):
-                value = terms.get(key)
-                if isinstance(value, str) and int(value, 16) != 0:
-                    found.add(value)
-    return found
-
-
-def verify(
-    chain: Chain,
-    deployment: Any,
-    batch_id: str,
-    *,
-    docs: Sequence[Path] = (),
-    names: Mapping[str, str] | None = None,
-    max_range: int | None = None,
-) -> Report:
-    """Verify `batch_id` from the event logs of `deployment` (a `provenance.deploy.Deployment`).
-
-    `docs` are files whose keccak256 must be anchored in the history; `names` maps participant
-    addresses to display names (the registry only stores a metadata hash).
-    """
-    doc_hashes = [(str(path), hash_file(path)) for path in docs]
-    with count_calls(chain, CallCounter()) as counter:
-        history, fetched = collect(chain, deployment, batch_id, max_range=max_range)
-    report = analyze(history, docs=doc_hashes, names=names)
-    return replace(
-        report,
-        stats=Stats(
-            rpc_calls=counter.total,
-            get_logs_calls=counter.get_logs,
-            logs_fetched=fetched,
-            batches=report.stats.batches,
-        ),
-    )
-
-
-# ============================================================================ analysis (pure)
 
 
 @dataclass
@@ -600,7 +209,24 @@ class _Participants:
         return f"{name} ({address})" if name else address
 
 
+@dataclass
+class _Replay:
+    """One batch while its events are replayed: what the last events made of it."""
+
+    batch: str
+    relation: str  # "this" | "ancestor"
+    edges: list[tuple[str, Event]]  # (parent, edge event)
+    created: Event | None
+    custodian: str | None = None
+    owner: str | None = None
+    pending: Event | None = None  # the handoff initiated and not yet closed
+    consumed: Event | None = None
+    last_move: int | None = None
+
+
 class _Analysis:
+    """One run of the checks over a `History` (see the module docstring)."""
+
     def __init__(
         self,
         history: History,
@@ -741,7 +367,7 @@ class _Analysis:
         elif created is not None:
             origin = "created"
         if created is not None:
-            gtin = gtin_from_int(int(created.args["gtin"]))
+            gtin = Gtin.from_chain(int(created.args["gtin"]))
             lot = lot_from_bytes32(created.args["lot"])
             uom = uom_from_bytes(created.args["uom"])
             creator = str(created.args["creator"])
@@ -749,7 +375,7 @@ class _Analysis:
             lot = lot_from_bytes32(edges[0][1].args["lot"])
             parent_node = self._created(edges[0][0])
             if parent_node is not None:
-                gtin = gtin_from_int(int(parent_node.args["gtin"]))
+                gtin = Gtin.from_chain(int(parent_node.args["gtin"]))
                 uom = uom_from_bytes(parent_node.args["uom"])
         parents = tuple(
             self.node(parent, path | {batch}) for parent, _ in edges if parent not in path
@@ -800,32 +426,14 @@ class _Analysis:
         return self.tender_tx.get((event.tx_hash, batch))
 
     def replay_batch(self, batch: str, relation: str) -> None:
+        """Replay one batch's events in chain order, one handler per event kind (`_REPLAY`),
+        checking each actor and tracking custodian, owner, pending handoff and consumption."""
         events = self.by_batch.get(batch, [])
         edges = self.parents.get(batch, [])
         created = next((e for e in events if e.name == "BatchCreated"), None)
-        custodian: str | None = None
-        owner: str | None = None
-        consumed: Event | None = None
-        last_move: int | None = None
+        state = _Replay(batch, relation, edges, created)
         if edges and edges[0][1].name == "BatchSplit":
-            parent = edges[0][0]
-            custodian = self.custodian_at_consumption.get(parent)
-            owner = self.owner_at_consumption.get(parent)
-            edge = edges[0][1]
-            parent_consumed = self._consumed(parent)
-            self.timeline.append(
-                TimelineEntry(
-                    batch_id=batch,
-                    event="BatchSplit",
-                    at=int(parent_consumed.args["at"]) if parent_consumed else 0,
-                    block=edge.block_number,
-                    tx_hash=edge.tx_hash,
-                    log_index=edge.log_index,
-                    actor=self.people.actor(custodian, edge.key) if custodian else None,
-                    details={"parent": parent, "quantity": int(edge.args["quantity"])},
-                )
-            )
-            last_move = int(parent_consumed.args["at"]) if parent_consumed else None
+            self._start_from_split(state)
         elif created is None:
             self.add(
                 ERROR,
@@ -833,186 +441,222 @@ class _Analysis:
                 "(wrong id, or a different deployment?)",
             )
             return
-        pending: Event | None = None
         for event in events:
-            name, args = event.name, event.args
-            at = int(args.get("at", 0))
-            if consumed is not None and name not in ("BatchRecalled", "RecallLifted"):
-                self.add(ERROR, f"{name} on batch {self.short(batch)} after it was consumed")
-            if name == "BatchCreated":
-                if event is not created:
-                    self.add(ERROR, f"batch {self.short(batch)} was created twice")
-                    continue
-                custodian = str(args["creator"])
-                kinds = {int(e.args["kind"]) for _, e in edges if e.name == "BatchDerived"}
-                if not edges:
-                    owner = custodian
-                    actor = self.check_actor(
-                        custodian, event, "creation", int(Role.PRODUCER), "producer"
-                    )
-                else:  # merge or transform output: owned by the (first) input's owner
-                    owner = self.owner_at_consumption.get(edges[0][0], custodian)
-                    if 3 in kinds:
-                        actor = self.check_actor(
-                            custodian,
-                            event,
-                            "transformation",
-                            int(Role.PROCESSOR | Role.PRODUCER),
-                            "processor or producer",
-                        )
-                    else:
-                        actor = self.check_actor(custodian, event, "merge")
-                self.anchor(args["document"], f"creation of batch {self.short(batch)}")
-                last_move = at
-                self._entry(event, actor, documents=(args["document"],))
-            elif name == "HandoffInitiated":
-                sender, recipient = str(args["from"]), str(args["to"])
-                if custodian is None or not self.people.same(sender, custodian):
-                    self.add(
-                        ERROR,
-                        f"handoff of batch {self.short(batch)} in block {event.block_number} "
-                        f"initiated by {self.people.label(sender)}, who was not its custodian",
-                    )
-                if pending is not None:
-                    self.add(
-                        ERROR,
-                        f"second handoff of batch {self.short(batch)} initiated while one "
-                        "was pending",
-                    )
-                tender = self._delivery_of(event, batch)
-                details: dict[str, Any] = {"title": bool(args["transferOwnership"])}
-                if tender is not None:  # the supplier acted, through the agreements contract
-                    agreement_id = int(tender.args["id"])
-                    terms = self.terms.get(agreement_id)
-                    who = terms.supplier if terms is not None else sender
-                    actor = self.check_actor(who, event, "tender")
-                    details |= {
-                        "agreement": agreement_id,
-                        "tender": True,
-                        "daysLate": int(tender.args["daysLate"]),
-                    }
-                else:
-                    actor = self.check_actor(sender, event, "handoff")
-                pending = event
-                self.anchor(args["document"], f"handoff of batch {self.short(batch)}")
-                self._entry(
-                    event,
-                    actor,
-                    counterparty=self.people.actor(recipient, event.key),
-                    location=int(args["location"]),
-                    biz_step=BIZ_STEPS.get(int(args["bizStep"])),
-                    disposition=DISPOSITIONS.get(int(args["disposition"])),
-                    documents=(args["document"],),
-                    details=details,
-                )
-            elif name in ("HandoffAccepted", "HandoffRejected", "HandoffCancelled"):
-                sender, recipient = str(args["from"]), str(args["to"])
-                matches = (
-                    pending is not None
-                    and self.people.same(str(pending.args["from"]), sender)
-                    and self.people.same(str(pending.args["to"]), recipient)
-                )
-                verb = name.removeprefix("Handoff").lower()
-                if not matches:
-                    self.add(
-                        ERROR,
-                        f"handoff of batch {self.short(batch)} {verb} in block "
-                        f"{event.block_number} without a matching initiated handoff",
-                    )
-                released = self._released_in(event, batch)
-                who = sender if name == "HandoffCancelled" else recipient
-                if released is not None:  # withdrawn by the agreements contract, not a party
-                    actor = self.people.actor(who, event.key)
-                else:
-                    actor = self.check_actor(who, event, f"handoff {_VERBS[name]}")
-                extra: dict[str, Any] = {}
-                if released is not None:
-                    extra["released"] = released
-                if name == "HandoffAccepted":
-                    if pending is not None and bool(pending.args["transferOwnership"]):
-                        via = "delivery" if self._settled_in(event, batch) else "sale"
-                        self._title(
-                            batch, owner, recipient, event, via, self._settled_in(event, batch)
-                        )
-                        owner = recipient
-                        extra["title"] = True
-                    custodian = recipient
-                    last_move = at
-                    settled = self._settled_in(event, batch)
-                    if settled is not None:
-                        extra["agreement"] = settled
-                if name != "HandoffCancelled" or released is None:
-                    what = f"{_VERBS[name]} of batch {self.short(batch)}"
-                    self.anchor(args.get("document"), what)
-                pending = None
-                self._entry(
-                    event,
-                    actor,
-                    counterparty=self.people.actor(
-                        recipient if who == sender else sender, event.key
-                    ),
-                    documents=(args.get("document"),),
-                    details=extra,
-                )
-            elif name == "TitleTransferred":
-                agreement_id = int(args["agreementId"])
-                to = str(args["to"])
-                self._title(batch, owner, to, event, "award", agreement_id)
-                owner = to
-                self._entry(
-                    event,
-                    self.people.actor(to, event.key),
-                    counterparty=self.people.actor(str(args["from"]), event.key),
-                    details={"agreement": agreement_id},
-                )
-            elif name == "DeliveryReleased":
-                self._entry(event, None, details={"agreement": int(args["agreementId"])})
-            elif name == "BatchConsumed":
-                by = str(args["by"])
-                if custodian is None or not self.people.same(by, custodian):
-                    self.add(
-                        ERROR,
-                        f"batch {self.short(batch)} consumed by {self.people.label(by)}, "
-                        "who was not its custodian",
-                    )
-                kind = int(args["kind"])
-                roles = int(Role.PROCESSOR | Role.PRODUCER) if kind == 3 else 0
-                actor = self.check_actor(
-                    by, event, KIND_NAMES.get(kind, "consumption"), roles, "processor or producer"
-                )
-                consumed = event
-                self.custodian_at_consumption[batch] = by
-                if owner is not None:
-                    self.owner_at_consumption[batch] = owner
-                last_move = at
-                self.anchor(
-                    args["document"],
-                    f"{KIND_NAMES.get(kind, 'consumption')} of batch {self.short(batch)}",
-                )
-                self._entry(
-                    event,
-                    actor,
-                    documents=(args["document"],),
-                    details={"kind": KIND_NAMES.get(kind, str(kind)), "loss": int(args["loss"])},
-                )
-            elif name in RECALL_EVENTS:
-                what = "recall" if name == "BatchRecalled" else "lifted recall"
-                self.anchor(args.get("document"), f"{what} of batch {self.short(batch)}")
-                self._entry(
-                    event,
-                    self.people.actor(str(args["by"]), event.key),
-                    documents=(args.get("document"),),
-                    details={"reason": bytes32_to_text(str(args["reason"]))},
-                )
-        if pending is not None and batch == self.target:
-            tender = self._delivery_of(pending, batch)
+            if state.consumed is not None and event.name not in RECALL_EVENTS:
+                self.add(ERROR, f"{event.name} on batch {self.short(batch)} after it was consumed")
+            handler = self._REPLAY.get(event.name)
+            if handler is not None:
+                handler(self, state, event)
+        if state.pending is not None and batch == self.target:
+            tender = self._delivery_of(state.pending, batch)
             what = f"the tender under agreement {tender.args['id']}" if tender else "a handoff"
-            self.add(
-                INFO,
-                f"{what} to {self.people.label(str(pending.args['to']))} is pending (in transit)",
+            to = self.people.label(str(state.pending.args["to"]))
+            self.add(INFO, f"{what} to {to} is pending (in transit)")
+        self.use_time[batch] = state.last_move if state.last_move is not None else self.h.now
+        self.final[batch] = (None if state.consumed else state.custodian, state.owner)
+
+    def _start_from_split(self, state: _Replay) -> None:
+        """A split child starts where its parent was consumed: same custodian and owner."""
+        parent, edge = state.edges[0]
+        state.custodian = self.custodian_at_consumption.get(parent)
+        state.owner = self.owner_at_consumption.get(parent)
+        parent_consumed = self._consumed(parent)
+        at = int(parent_consumed.args["at"]) if parent_consumed else 0
+        self.timeline.append(
+            TimelineEntry(
+                batch_id=state.batch,
+                event="BatchSplit",
+                at=at,
+                block=edge.block_number,
+                tx_hash=edge.tx_hash,
+                log_index=edge.log_index,
+                actor=self.people.actor(state.custodian, edge.key) if state.custodian else None,
+                details={"parent": parent, "quantity": int(edge.args["quantity"])},
             )
-        self.use_time[batch] = last_move if last_move is not None else self.h.now
-        self.final[batch] = (None if consumed else custodian, owner)
+        )
+        state.last_move = at if parent_consumed else None
+
+    def _replay_created(self, state: _Replay, event: Event) -> None:
+        args, batch = event.args, state.batch
+        if event is not state.created:
+            self.add(ERROR, f"batch {self.short(batch)} was created twice")
+            return
+        state.custodian = custodian = str(args["creator"])
+        kinds = {int(e.args["kind"]) for _, e in state.edges if e.name == "BatchDerived"}
+        if not state.edges:
+            state.owner = custodian
+            actor = self.check_actor(custodian, event, "creation", int(Role.PRODUCER), "producer")
+        else:  # merge or transform output: owned by the (first) input's owner
+            state.owner = self.owner_at_consumption.get(state.edges[0][0], custodian)
+            if 3 in kinds:
+                actor = self.check_actor(
+                    custodian,
+                    event,
+                    "transformation",
+                    int(Role.PROCESSOR | Role.PRODUCER),
+                    "processor or producer",
+                )
+            else:
+                actor = self.check_actor(custodian, event, "merge")
+        self.anchor(args["document"], f"creation of batch {self.short(batch)}")
+        state.last_move = int(args.get("at", 0))
+        self._entry(event, actor, documents=(args["document"],))
+
+    def _replay_initiated(self, state: _Replay, event: Event) -> None:
+        args, batch = event.args, state.batch
+        sender, recipient = str(args["from"]), str(args["to"])
+        if state.custodian is None or not self.people.same(sender, state.custodian):
+            self.add(
+                ERROR,
+                f"handoff of batch {self.short(batch)} in block {event.block_number} "
+                f"initiated by {self.people.label(sender)}, who was not its custodian",
+            )
+        if state.pending is not None:
+            self.add(
+                ERROR,
+                f"second handoff of batch {self.short(batch)} initiated while one was pending",
+            )
+        tender = self._delivery_of(event, batch)
+        details: dict[str, Any] = {"title": bool(args["transferOwnership"])}
+        if tender is not None:  # the supplier acted, through the agreements contract
+            agreement_id = int(tender.args["id"])
+            terms = self.terms.get(agreement_id)
+            who = terms.supplier if terms is not None else sender
+            actor = self.check_actor(who, event, "tender")
+            details |= {
+                "agreement": agreement_id,
+                "tender": True,
+                "daysLate": int(tender.args["daysLate"]),
+            }
+        else:
+            actor = self.check_actor(sender, event, "handoff")
+        state.pending = event
+        self.anchor(args["document"], f"handoff of batch {self.short(batch)}")
+        self._entry(
+            event,
+            actor,
+            counterparty=self.people.actor(recipient, event.key),
+            location=int(args["location"]),
+            biz_step=BIZ_STEPS.get(int(args["bizStep"])),
+            disposition=DISPOSITIONS.get(int(args["disposition"])),
+            documents=(args["document"],),
+            details=details,
+        )
+
+    def _replay_closed(self, state: _Replay, event: Event) -> None:
+        """HandoffAccepted, HandoffRejected or HandoffCancelled: the pending handoff ends."""
+        name, args, batch = event.name, event.args, state.batch
+        sender, recipient = str(args["from"]), str(args["to"])
+        pending = state.pending
+        matches = (
+            pending is not None
+            and self.people.same(str(pending.args["from"]), sender)
+            and self.people.same(str(pending.args["to"]), recipient)
+        )
+        verb = name.removeprefix("Handoff").lower()
+        if not matches:
+            self.add(
+                ERROR,
+                f"handoff of batch {self.short(batch)} {verb} in block {event.block_number} "
+                "without a matching initiated handoff",
+            )
+        released = self._released_in(event, batch)
+        who = sender if name == "HandoffCancelled" else recipient
+        if released is not None:  # withdrawn by the agreements contract, not a party
+            actor = self.people.actor(who, event.key)
+        else:
+            actor = self.check_actor(who, event, f"handoff {_VERBS[name]}")
+        extra: dict[str, Any] = {}
+        if released is not None:
+            extra["released"] = released
+        if name == "HandoffAccepted":
+            settled = self._settled_in(event, batch)
+            if pending is not None and bool(pending.args["transferOwnership"]):
+                via = "delivery" if settled else "sale"
+                self._title(batch, state.owner, recipient, event, via, settled)
+                state.owner = recipient
+                extra["title"] = True
+            state.custodian = recipient
+            state.last_move = int(args.get("at", 0))
+            if settled is not None:
+                extra["agreement"] = settled
+        if name != "HandoffCancelled" or released is None:
+            self.anchor(args.get("document"), f"{_VERBS[name]} of batch {self.short(batch)}")
+        state.pending = None
+        self._entry(
+            event,
+            actor,
+            counterparty=self.people.actor(recipient if who == sender else sender, event.key),
+            documents=(args.get("document"),),
+            details=extra,
+        )
+
+    def _replay_title(self, state: _Replay, event: Event) -> None:
+        """TitleTransferred: an arbiter's award or an escalation default passes title."""
+        agreement_id = int(event.args["agreementId"])
+        to = str(event.args["to"])
+        self._title(state.batch, state.owner, to, event, "award", agreement_id)
+        state.owner = to
+        self._entry(
+            event,
+            self.people.actor(to, event.key),
+            counterparty=self.people.actor(str(event.args["from"]), event.key),
+            details={"agreement": agreement_id},
+        )
+
+    def _replay_released(self, state: _Replay, event: Event) -> None:
+        self._entry(event, None, details={"agreement": int(event.args["agreementId"])})
+
+    def _replay_consumed(self, state: _Replay, event: Event) -> None:
+        args, batch = event.args, state.batch
+        by = str(args["by"])
+        if state.custodian is None or not self.people.same(by, state.custodian):
+            self.add(
+                ERROR,
+                f"batch {self.short(batch)} consumed by {self.people.label(by)}, "
+                "who was not its custodian",
+            )
+        kind = int(args["kind"])
+        roles = int(Role.PROCESSOR | Role.PRODUCER) if kind == 3 else 0
+        what = KIND_NAMES.get(kind, "consumption")
+        actor = self.check_actor(by, event, what, roles, "processor or producer")
+        state.consumed = event
+        self.custodian_at_consumption[batch] = by
+        if state.owner is not None:
+            self.owner_at_consumption[batch] = state.owner
+        state.last_move = int(args.get("at", 0))
+        self.anchor(args["document"], f"{what} of batch {self.short(batch)}")
+        self._entry(
+            event,
+            actor,
+            documents=(args["document"],),
+            details={"kind": KIND_NAMES.get(kind, str(kind)), "loss": int(args["loss"])},
+        )
+
+    def _replay_recall(self, state: _Replay, event: Event) -> None:
+        """BatchRecalled or RecallLifted (judged over the lineage in `check_recalls`)."""
+        args = event.args
+        what = "recall" if event.name == "BatchRecalled" else "lifted recall"
+        self.anchor(args.get("document"), f"{what} of batch {self.short(state.batch)}")
+        self._entry(
+            event,
+            self.people.actor(str(args["by"]), event.key),
+            documents=(args.get("document"),),
+            details={"reason": bytes32_to_text(str(args["reason"]))},
+        )
+
+    _REPLAY: ClassVar[dict[str, Callable[[_Analysis, _Replay, Event], None]]] = {
+        "BatchCreated": _replay_created,
+        "HandoffInitiated": _replay_initiated,
+        "HandoffAccepted": _replay_closed,
+        "HandoffRejected": _replay_closed,
+        "HandoffCancelled": _replay_closed,
+        "TitleTransferred": _replay_title,
+        "DeliveryReleased": _replay_released,
+        "BatchConsumed": _replay_consumed,
+        "BatchRecalled": _replay_recall,
+        "RecallLifted": _replay_recall,
+    }
 
     def _released_in(self, event: Event, batch: str) -> int | None:
         """The agreement whose delivery was released in `event`'s transaction, if any."""
@@ -1234,7 +878,8 @@ class _Analysis:
 
     def agreements(self, lineage: Sequence[str]) -> list[AgreementView]:
         """One view per (agreement, batch of the lineage) delivery, in the order of its first
-        tender, replaying each agreement's events in chain order."""
+        tender, replaying each agreement's events in chain order (one handler per event kind,
+        `_DEALS`)."""
         members = set(lineage)
         views: dict[tuple[int, str], dict[str, Any]] = {}
         current: dict[int, str] = {}  # agreement → batch of its current or last tender
@@ -1254,50 +899,69 @@ class _Analysis:
                     view["first"] = event.key
                 else:
                     view["tenders"] += 1
-                view |= {
-                    "status": "tendered",
-                    "tendered_at": int(event.args["at"]),
-                    "days_late": int(event.args["daysLate"]),
-                    "event": event,
-                }
+                self._deal_tendered(view, event)
                 self._check_tender(agreement_id, batch, event)
-            elif view is None:
                 continue
-            elif event.name == "TenderWithdrawn":
-                view["status"] = "withdrawn"
-            elif event.name == "DeliverySettled":
-                view |= {
-                    "status": "settled",
-                    "settled_at": int(event.args["at"]),
-                    "supplier_amount": int(event.args["supplierAmount"]),
-                    "buyer_amount": int(event.args["buyerAmount"]),
-                    "days_late": int(event.args["daysLate"]),
-                }
-                self._check_settlement(agreement_id, batch, event)
-            elif event.name == "DisputeRaised":
-                kind = DisputeKind(int(event.args["kind"]))
-                status = "rejected" if kind == DisputeKind.REJECTED else "escalated"
-                view |= {
-                    "status": status,
-                    "dispute": status,
-                    "disputed_at": int(event.args["at"]),
-                    "dispute_reason": bytes32_to_text(str(event.args["reason"])),
-                }
-                if kind == DisputeKind.REJECTED:
-                    view["rejections"] += 1
-            elif event.name == "DisputeResolved":
-                view |= {
-                    "status": "resolved",
-                    "resolved_at": int(event.args["at"]),
-                    "supplier_amount": int(event.args["supplierAmount"]),
-                    "buyer_amount": int(event.args["buyerAmount"]),
-                    "delivered": bool(event.args["delivered"]),
-                    "resolved_by_default": bool(event.args["byDefault"]),
-                }
-            elif event.name == "AgreementRefunded" and view["status"] == "withdrawn":
-                view["status"] = "refunded"
+            handler = self._DEALS.get(event.name)
+            if view is not None and handler is not None:
+                handler(self, view, event)
         ordered = sorted(views.values(), key=lambda v: v["first"])
         return [self._delivery_view(v) for v in ordered]
+
+    def _deal_tendered(self, view: dict[str, Any], event: Event) -> None:
+        view |= {
+            "status": "tendered",
+            "tendered_at": int(event.args["at"]),
+            "days_late": int(event.args["daysLate"]),
+            "event": event,
+        }
+
+    def _deal_withdrawn(self, view: dict[str, Any], event: Event) -> None:
+        view["status"] = "withdrawn"
+
+    def _deal_settled(self, view: dict[str, Any], event: Event) -> None:
+        view |= {
+            "status": "settled",
+            "settled_at": int(event.args["at"]),
+            "supplier_amount": int(event.args["supplierAmount"]),
+            "buyer_amount": int(event.args["buyerAmount"]),
+            "days_late": int(event.args["daysLate"]),
+        }
+        self._check_settlement(view["agreement_id"], view["batch_id"], event)
+
+    def _deal_disputed(self, view: dict[str, Any], event: Event) -> None:
+        kind = DisputeKind(int(event.args["kind"]))
+        status = "rejected" if kind == DisputeKind.REJECTED else "escalated"
+        view |= {
+            "status": status,
+            "dispute": status,
+            "disputed_at": int(event.args["at"]),
+            "dispute_reason": bytes32_to_text(str(event.args["reason"])),
+        }
+        if kind == DisputeKind.REJECTED:
+            view["rejections"] += 1
+
+    def _deal_resolved(self, view: dict[str, Any], event: Event) -> None:
+        view |= {
+            "status": "resolved",
+            "resolved_at": int(event.args["at"]),
+            "supplier_amount": int(event.args["supplierAmount"]),
+            "buyer_amount": int(event.args["buyerAmount"]),
+            "delivered": bool(event.args["delivered"]),
+            "resolved_by_default": bool(event.args["byDefault"]),
+        }
+
+    def _deal_refunded(self, view: dict[str, Any], event: Event) -> None:
+        if view["status"] == "withdrawn":
+            view["status"] = "refunded"
+
+    _DEALS: ClassVar[dict[str, Callable[[_Analysis, dict[str, Any], Event], None]]] = {
+        "TenderWithdrawn": _deal_withdrawn,
+        "DeliverySettled": _deal_settled,
+        "DisputeRaised": _deal_disputed,
+        "DisputeResolved": _deal_resolved,
+        "AgreementRefunded": _deal_refunded,
+    }
 
     def _new_delivery(self, agreement_id: int, batch: str) -> dict[str, Any]:
         terms = self.terms.get(agreement_id)
@@ -1487,26 +1151,3 @@ def analyze(
 ) -> Report:
     """Replay `history` and judge it (pure: no RPC). `docs` are (label, keccak256 hex) pairs."""
     return _Analysis(history, docs, names or {}).run()
-
-
-__all__ = [
-    "ERROR",
-    "INFO",
-    "WARNING",
-    "Actor",
-    "AgreementView",
-    "AttestationView",
-    "DocumentCheck",
-    "History",
-    "LineageNode",
-    "Reason",
-    "RecallView",
-    "Report",
-    "Stats",
-    "TimelineEntry",
-    "TitleView",
-    "Verdict",
-    "analyze",
-    "collect",
-    "verify",
-]

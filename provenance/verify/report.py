@@ -1,0 +1,218 @@
+"""The verification report: verdict, reasons, timeline, lineage, attestations, recalls,
+deliveries and title — and its JSON form. Every shell renders this object (the CLI as text, a
+web page as HTML); nothing here computes a verdict (`provenance.verify.analysis` does).
+
+Verdicts and exit codes (`Verdict.exit_code`, used by ``provenance verify``): ``VERIFIED`` 0,
+``WARNING`` 1, ``FAILED`` 2.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from enum import Enum, StrEnum
+from typing import Any
+
+ERROR = "error"
+WARNING = "warning"
+INFO = "info"
+
+
+class Verdict(StrEnum):
+    """Outcome of a verification; `exit_code` is what the CLI exits with."""
+
+    VERIFIED = "VERIFIED"
+    WARNING = "WARNING"
+    FAILED = "FAILED"
+
+    @property
+    def exit_code(self) -> int:
+        return {"VERIFIED": 0, "WARNING": 1, "FAILED": 2}[self.value]
+
+
+@dataclass(frozen=True)
+class Reason:
+    severity: str  # "error" | "warning" | "info"
+    message: str
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A participant as it stood at one moment (registration replayed from events)."""
+
+    address: str
+    name: str | None
+    roles: tuple[str, ...]
+    metadata_hash: str | None
+    registered: bool
+    active: bool
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    batch_id: str
+    event: str  # the event name
+    at: int  # the event's `at` (block timestamp)
+    block: int
+    tx_hash: str
+    actor: Actor | None
+    log_index: int = 0
+    counterparty: Actor | None = None
+    location: int = 0  # GLN, 0 = not given
+    biz_step: str | None = None
+    disposition: str | None = None
+    documents: tuple[str, ...] = ()
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LineageNode:
+    batch_id: str
+    gtin: str | None
+    lot: str | None
+    quantity: int | None
+    uom: str | None
+    origin: str  # "created" | "split" | "merge" | "transform" | "unknown"
+    creator: str | None
+    recalled: bool  # recalled now (a lifted recall does not count)
+    parents: tuple[LineageNode, ...] = ()
+
+
+@dataclass(frozen=True)
+class AttestationView:
+    subject: str
+    claim: str
+    issuer: Actor
+    attestation_id: str
+    evidence: str
+    valid_from: int
+    valid_until: int
+    issued_at: int
+    revoked_at: int | None
+    used_at: int
+    valid_at_use: bool
+    valid_now: bool
+
+
+@dataclass(frozen=True)
+class RecallView:
+    batch_id: str
+    relation: str  # "batch" | "ancestor" | "sibling" | "descendant"
+    by: str
+    reason: str
+    at: int
+    document: str | None = None
+    lifted_at: int | None = None  # the operator lifted it (a mistaken recall)
+    lifted_by: str | None = None
+    lot: str | None = None  # the recalled batch's lot, when the history names it
+
+    @property
+    def active(self) -> bool:
+        return self.lifted_at is None
+
+
+@dataclass(frozen=True)
+class TitleView:
+    """A change of a batch's owner (title), replayed from the registry's log."""
+
+    batch_id: str
+    from_: str | None
+    to: str
+    at: int
+    via: str  # "sale" (handoff with title) | "delivery" (agreement) | "award" (arbiter/default)
+    agreement_id: int | None = None
+
+
+@dataclass(frozen=True)
+class AgreementView:
+    """One delivery: batch `batch_id` tendered under agreement `agreement_id`, and what became of
+    it (replayed from the agreements contract's events)."""
+
+    agreement_id: int
+    batch_id: str
+    status: str  # tendered | withdrawn | rejected | escalated | settled | resolved | refunded
+    tendered_at: int
+    days_late: int  # whole days late at the (last) tender
+    tenders: int = 1  # how often this batch was tendered under the agreement
+    rejections: int = 0
+    buyer: str | None = None
+    supplier: str | None = None
+    carrier: str | None = None  # the tender point, if a carrier (as FCA)
+    arbiter: str | None = None
+    price: int | None = None
+    escrow: int | None = None
+    token: str | None = None
+    document: str | None = None
+    settled_at: int | None = None
+    supplier_amount: int | None = None
+    buyer_amount: int | None = None
+    penalty: int | None = None
+    dispute: str | None = None  # "rejected" | "escalated"
+    disputed_at: int | None = None
+    dispute_reason: str | None = None
+    resolved_at: int | None = None
+    resolved_by_default: bool | None = None
+    delivered: bool | None = None  # title passed to the buyer
+
+
+@dataclass(frozen=True)
+class DocumentCheck:
+    label: str
+    hash: str
+    matched: tuple[str, ...]  # where it is anchored; empty = not found
+
+
+@dataclass(frozen=True)
+class Stats:
+    rpc_calls: int = 0
+    get_logs_calls: int = 0
+    logs_fetched: int = 0
+    batches: int = 0
+
+
+@dataclass(frozen=True)
+class Report:
+    batch_id: str
+    verdict: Verdict
+    reasons: tuple[Reason, ...]
+    timeline: tuple[TimelineEntry, ...]
+    lineage: LineageNode
+    attestations: tuple[AttestationView, ...]
+    recalls: tuple[RecallView, ...]
+    agreement: AgreementView | None
+    documents: tuple[DocumentCheck, ...]
+    stats: Stats
+    checked_at: int
+    #: Every delivery of a batch of the lineage (this batch or an ancestor) under an agreement,
+    #: in chain order; `agreement` is the latest one of this batch itself, if any.
+    agreements: tuple[AgreementView, ...] = ()
+    #: Every title change of a batch of the lineage, in chain order.
+    titles: tuple[TitleView, ...] = ()
+    custodian: str | None = None  # of this batch, replayed (None if consumed or unknown)
+    owner: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return self.verdict.exit_code
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["verdict"] = self.verdict.value
+        data["exit_code"] = self.exit_code
+        return _jsonable(data)  # type: ignore[no-any-return]
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=True)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k).rstrip("_"): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    return value

@@ -13,13 +13,17 @@ NODE_BIN := $(CURDIR)/node_modules/.bin
 export PATH := $(NODE_BIN):$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/build/solcx
 
-.PHONY: demo test setup lint typecheck slither pytest forge coverage-readme mutation compile artifacts gas-table benchmark benchmark-index clean
+.PHONY: demo serve-demo chromium screenshots web-benchmark test setup lint typecheck slither pytest forge coverage-readme mutation compile artifacts gas-table benchmark benchmark-index clean
 
 # --rpc embedded: a PROVENANCE_RPC exported for your own node does not send the demo there.
 demo: setup
 	$(BIN)/provenance --rpc embedded demo
 
-test: setup $(BVENV)/.installed lint typecheck slither forge pytest
+# The demo, then its verification pages on http://127.0.0.1:8000 until Ctrl-C.
+serve-demo: setup
+	$(BIN)/provenance --rpc embedded demo --serve
+
+test: setup $(BVENV)/.installed chromium lint typecheck slither forge pytest
 
 setup: $(VENV)/.installed node_modules/.installed build/solcx/solc-v0.8.37
 
@@ -67,8 +71,13 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-pytest: setup $(BVENV)/.installed
+pytest: setup $(BVENV)/.installed chromium
 	$(BIN)/pytest
+
+# The browser tests' Chromium: Debian's package, installed when run as root (else one line says
+# what to install). Not part of `setup`: `make demo` needs no browser.
+chromium:
+	bash scripts/ensure_chromium.sh
 
 # Foundry (tests/foundry/, foundry.toml): unit, scenario and invariant tests, then `forge coverage` of
 # the unit and scenario suites, printed and gated (95 % lines, 90 % branches per contract).
@@ -98,6 +107,14 @@ gas-table: setup
 
 benchmark: setup
 	$(BIN)/python scripts/benchmark.py
+
+# The resolver's throughput and latency (requests to 127.0.0.1 only); rewrites the README table.
+web-benchmark: setup
+	$(BIN)/python scripts/web_benchmark.py
+
+# The README's screenshots of the verification page, from the browser tests' harness.
+screenshots: setup chromium
+	$(BIN)/python scripts/screenshots.py
 
 # Index sync throughput and peak RSS at 10k, 50k and 100k events (docs/index.md).
 benchmark-index: setup

@@ -39,7 +39,8 @@ from provenance.agreements import AgreementsClient
 from provenance.cbv import biz_step_code, disposition_code
 from provenance.chain import EMBEDDED, Chain, dev_accounts
 from provenance.deploy import Deployment, deploy
-from provenance.encoding import Hex32, keccak_hex, text_to_bytes32
+from provenance.directory import Directory
+from provenance.encoding import Hex32, keccak_hex
 from provenance.gs1 import batch_id
 from provenance.money import format_eth
 from provenance.records import AgreementTerms, Leg, RequiredClaim, TxResult
@@ -60,6 +61,15 @@ PRICE_WEI = 10**18  # 1 ETH
 TOLERANCE_BPS = 200  # ±2 % of the agreed quantity
 PENALTY_BPS_PER_DAY = 250  # 2.5 % per whole day late at the tender
 PENALTY_CAP_BPS = 1_000
+#: The names the operator publishes in its participant directory (each registered with the hash
+#: of its directory entry as metadata, so the resolver can show them).
+PUBLISHED_NAMES = {
+    "farm": "Green Valley Farm",
+    "carrier": "Swift Haulage",
+    "processor": "Sunny Jam Co.",
+    "retailer": "Corner Shop",
+    "certifier": "EcoCert Lab",
+}
 #: The four batches the customer verifies, and the verdict the story leads to.
 EXPECTED = {
     "lot A": Verdict.WARNING,  # its sibling lot B is recalled
@@ -98,6 +108,7 @@ class DemoResult:
     report: Report  # lot A's
     reports: dict[str, Report] = field(default_factory=dict)  # keys of `EXPECTED`
     steps: tuple[Step, ...] = field(default=())
+    directory: Directory = field(default_factory=Directory)  # what the operator publishes
 
     @property
     def names(self) -> dict[str, str]:
@@ -184,6 +195,8 @@ def run(
         return AgreementsClient.from_deployment(chain, deployment, story.transactor(part))
 
     operator = registry("operator")
+    directory = Directory.of({cast[part]: name for part, name in PUBLISHED_NAMES.items()})
+    metadata = {entry.address: entry.metadata_hash for entry in directory.entries}
     roles = {
         "farm": "producer",
         "carrier": "carrier",
@@ -192,7 +205,7 @@ def run(
         "certifier": "certifier",
     }
     results = [
-        operator.register_participant(cast[part], role, 0, text_to_bytes32(part))
+        operator.register_participant(cast[part], role, 0, metadata[cast[part]])
         for part, role in roles.items()
     ]
     results += [
@@ -381,6 +394,7 @@ def run(
         report=reports["lot A"],
         reports=reports,
         steps=tuple(story.steps),
+        directory=directory,
     )
 
 

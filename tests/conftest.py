@@ -27,6 +27,7 @@ from tests.support.cli import Cli, make_cli
 pytest_plugins = [
     "tests.support.index",  # the index fixtures, shared by tests/test_index*.py
     "tests.port_guard",  # the session fails if anything connects to 127.0.0.1:8545
+    "tests.support.web",  # the demo's chain served by the resolver, and the system Chromium
 ]
 
 #: Settings a user may have exported for their own work; none of them may steer a test.

@@ -38,8 +38,9 @@ LAYERS: dict[str, int] = {
     ),
     **dict.fromkeys(["reverts", "logs", "rpc", "outbox", "transactions", "signing", "accounts"], 1),
     **dict.fromkeys(["client", "registry", "agreements", "deploy"], 2),
-    **dict.fromkeys(["session", "verify", "demo", "index", "epcis"], 3),
+    **dict.fromkeys(["session", "verify", "demo", "index", "epcis", "directory", "labels"], 3),
     "cli": 4,
+    "web": 4,
     "__main__": 4,
 }
 NAMES = {0: "base", 1: "transport", 2: "clients", 3: "services", 4: "shells"}

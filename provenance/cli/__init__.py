@@ -100,9 +100,11 @@ def _register() -> None:
         epcis,
         handoff,
         index,
+        label,
         node,
         outbox,
         participant,
+        serve,
         verify,
     )
 
@@ -118,6 +120,8 @@ def _register() -> None:
         docs,
         outbox,
         verify,
+        label,
+        serve,
         index,
         epcis,
         demo,

@@ -16,6 +16,9 @@ from typing import Any
 
 from provenance.exceptions import ConfigError
 
+#: Where a label's QR code points unless told otherwise: `provenance serve` on this machine.
+DEFAULT_RESOLVER = "http://127.0.0.1:8000"
+
 HOME_ENV = "PROVENANCE_HOME"
 
 

@@ -21,12 +21,12 @@ from xml.sax.saxutils import escape
 
 import segno
 
+from provenance.config import DEFAULT_RESOLVER
 from provenance.encoding import Hex32, keccak_hex
 from provenance.exceptions import InvalidInput
 from provenance.gs1 import Gtin, Lot, batch_id, digital_link
 
 #: Where labels point by default: the resolver `provenance serve` runs on this machine.
-DEFAULT_RESOLVER = "http://127.0.0.1:8000"
 QUIET_ZONE = 4  # modules of white around the code (ISO/IEC 18004 minimum)
 #: A4 in millimetres, and the grid of a sheet: 3 × 4 labels of 60 × 66 mm.
 A4_MM = (210.0, 297.0)

@@ -170,7 +170,7 @@ def test_label_all_of_a_gtin_labels_every_lot_that_still_exists(
     from provenance.deploy import record_path
 
     home = tmp_path / "home"
-    path = record_path(web_site.chain.chain_id, home)
+    path = record_path(web_site.chain.identity, home)
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps(web_site.result.deployment.to_json()))
     monkeypatch.setenv("PROVENANCE_HOME", str(home))

@@ -102,7 +102,7 @@ def test_demo_serve_runs_the_story_then_serves_the_jars_page(tmp_path: Path) -> 
 
 @pytest.mark.anvil
 def test_serve_serves_a_nodes_deployment_with_its_directory(web_site: Site, tmp_path: Path) -> None:
-    record = record_path(web_site.chain.chain_id, tmp_path)
+    record = record_path(web_site.chain.identity, tmp_path)
     record.parent.mkdir(parents=True)
     record.write_text(json.dumps(web_site.result.deployment.to_json()))
     directory = tmp_path / "participants.json"

@@ -8,7 +8,7 @@ import click
 
 from provenance.cli.context import CONTEXT_SETTINGS, Env, pass_env
 from provenance.cli.output import console, print_json
-from provenance.labels import DEFAULT_RESOLVER
+from provenance.config import DEFAULT_RESOLVER
 
 
 @click.command(

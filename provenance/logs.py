@@ -10,8 +10,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import sys
+import weakref
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +69,10 @@ def _counting_middleware(counter: CallCounter) -> type[Web3Middleware]:
     return _Counting
 
 
+#: Counters attached to a `Web3`, for the calls made past its middleware (`_get_logs_raw`).
+_ATTACHED: weakref.WeakKeyDictionary[Web3, list[CallCounter]] = weakref.WeakKeyDictionary()
+
+
 @contextlib.contextmanager
 def count_calls(target: Chain | Web3, counter: CallCounter | None = None) -> Iterator[CallCounter]:
     """Count every RPC call made through `target` inside the `with` block."""
@@ -75,10 +80,12 @@ def count_calls(target: Chain | Web3, counter: CallCounter | None = None) -> Ite
     counter = counter if counter is not None else CallCounter()
     name = f"provenance-call-counter-{id(counter)}"
     w3.middleware_onion.add(_counting_middleware(counter), name=name)
+    _ATTACHED.setdefault(w3, []).append(counter)
     try:
         yield counter
     finally:
         w3.middleware_onion.remove(name)
+        _ATTACHED[w3].remove(counter)
 
 
 # ---------------------------------------------------------------------------- fetching
@@ -92,8 +99,12 @@ def fetch_logs(
     to_block: int | str = "latest",
     *,
     max_range: int | None = None,
+    raw: bool = False,
 ) -> list[LogReceipt]:
     """All logs of `address` matching `topics` in [from_block, to_block], in chain order.
+
+    `raw`: the node's JSON as is (hex strings), without web3's result formatting, which costs
+    about as much as decoding on a long history; `EventDecoder` reads both forms.
 
     Asks for at most `max_range` blocks per call (default: the whole range on a local chain,
     `DEFAULT_MAX_RANGE` elsewhere, where providers cap it); a refused range is halved and retried
@@ -123,7 +134,7 @@ def fetch_logs(
             "toBlock": end,
         }
         try:
-            found.extend(w3.eth.get_logs(params))
+            found.extend(_get_logs_raw(w3, params) if raw else w3.eth.get_logs(params))
         except Exception as exc:
             if is_connection_error(exc):  # a timeout is not a refusal: asking less won't help
                 raise chain.failure(exc, f"reading logs of blocks {start}-{end}") from exc
@@ -140,14 +151,40 @@ def fetch_logs(
             continue
         start = end + 1
         span = min(max_range, span * 2)
-    found.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
+    found.sort(key=lambda log: (_int(log["blockNumber"]), _int(log["logIndex"])))
     return found
+
+
+def _get_logs_raw(w3: Web3, params: FilterParams) -> list[LogReceipt]:
+    """`eth_getLogs` straight to the provider; the attached call counters still see it."""
+    for counter in _ATTACHED.get(w3, ()):
+        counter.record("eth_getLogs")
+    query = {
+        **params,
+        "fromBlock": hex(int(params["fromBlock"])),  # type: ignore[arg-type]
+        "toBlock": hex(int(params["toBlock"])),  # type: ignore[arg-type]
+    }
+    response = w3.provider.make_request(RPCEndpoint("eth_getLogs"), [query])
+    error = response.get("error")
+    if error is not None:
+        raise ValueError(error if isinstance(error, dict) else {"message": str(error)})
+    return list(response.get("result") or [])
+
+
+def _int(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)
+
+
+def _bytes(value: Any) -> bytes:
+    if isinstance(value, str):
+        return bytes.fromhex(value[2:] if value.startswith("0x") else value)
+    return bytes(value)
 
 
 # ---------------------------------------------------------------------------- decoding
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     """A decoded event log. `args` hold JSON-friendly values: addresses checksummed, bytes as
     0x-hex strings, ints as ints, tuples (structs) as dicts."""
@@ -164,14 +201,38 @@ class Event:
         return (self.block_number, self.log_index)
 
 
+WordDecoder = Callable[[bytes], Any]
+
+
+def _word_decoder(kind: str) -> WordDecoder | None:
+    """How to read a static ABI type from its one 32-byte word, as `plain(abi_decode(…))` would
+    give it; None for a type that needs eth-abi (dynamic, tuple, array)."""
+    if kind == "address":
+        return lambda word: _checksum("0x" + word[12:].hex())
+    if kind == "bool":
+        return lambda word: any(word)
+    if kind.startswith("uint") and kind[4:].isdigit():
+        return lambda word: int.from_bytes(word, "big")
+    if kind.startswith("int") and kind[3:].isdigit():
+        return lambda word: int.from_bytes(word, "big", signed=True)
+    if kind.startswith("bytes") and kind[5:].isdigit():
+        size = int(kind[5:])
+        return lambda word: "0x" + word[:size].hex()
+    return None
+
+
 @dataclass(frozen=True)
 class _EventSpec:
-    """An event ABI prepared for fast decoding: indexed inputs from topics, the rest from data."""
+    """An event ABI prepared for fast decoding: indexed inputs from topics, the rest from data.
+    Static types are read word by word (`topic_readers`, `data_readers`); an event with any
+    other type in its data goes through eth-abi."""
 
     name: str
     indexed: tuple[Mapping[str, Any], ...]
     unindexed: tuple[Mapping[str, Any], ...]
     unindexed_types: tuple[str, ...]
+    topic_readers: tuple[WordDecoder | None, ...]
+    data_readers: tuple[WordDecoder, ...] | None
 
 
 class EventDecoder:
@@ -190,11 +251,22 @@ class EventDecoder:
                     topic = event_abi_to_log_topic(dict(item))  # type: ignore[arg-type]
                     inputs = tuple(item.get("inputs", ()))
                     unindexed = tuple(i for i in inputs if not i.get("indexed"))
+                    indexed = tuple(i for i in inputs if i.get("indexed"))
+                    types = tuple(collapse_if_tuple(dict(i)) for i in unindexed)
+                    readers = [_word_decoder(t) for t in types]
                     self._by_topic[topic] = _EventSpec(
                         name=str(item["name"]),
-                        indexed=tuple(i for i in inputs if i.get("indexed")),
+                        indexed=indexed,
                         unindexed=unindexed,
-                        unindexed_types=tuple(collapse_if_tuple(dict(i)) for i in unindexed),
+                        unindexed_types=types,
+                        topic_readers=tuple(
+                            _word_decoder(collapse_if_tuple(dict(i))) for i in indexed
+                        ),
+                        data_readers=(
+                            tuple(r for r in readers if r is not None)
+                            if all(r is not None for r in readers)
+                            else None
+                        ),
                     )
                     self._topics[str(item["name"])] = HexStr("0x" + topic.hex())
 
@@ -210,26 +282,31 @@ class EventDecoder:
         topics = log.get("topics") or []
         if not topics:
             return None
-        spec = self._by_topic.get(bytes(topics[0]))
+        spec = self._by_topic.get(_bytes(topics[0]))
         if spec is None:
             return None
         args: dict[str, Any] = {}
-        for abi_input, topic in zip(spec.indexed, topics[1:], strict=True):
-            kind = collapse_if_tuple(dict(abi_input))
-            if kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("("):
-                args[abi_input["name"]] = _hex(topic)  # dynamic types are indexed by their hash
-            else:
-                [value] = abi_decode([kind], bytes(topic))
+        for abi_input, reader, topic in zip(
+            spec.indexed, spec.topic_readers, topics[1:], strict=True
+        ):
+            # dynamic types (and structs, arrays) are indexed by their hash
+            args[abi_input["name"]] = _hex(topic) if reader is None else reader(_bytes(topic))
+        data = _bytes(log.get("data") or b"")
+        if spec.data_readers is not None and len(data) == 32 * len(spec.data_readers):
+            for i, (abi_input, read) in enumerate(
+                zip(spec.unindexed, spec.data_readers, strict=True)
+            ):
+                args[abi_input["name"]] = read(data[32 * i : 32 * i + 32])
+        else:
+            values = abi_decode(list(spec.unindexed_types), data)
+            for abi_input, value in zip(spec.unindexed, values, strict=True):
                 args[abi_input["name"]] = _named(value, abi_input)
-        values = abi_decode(list(spec.unindexed_types), bytes(log.get("data") or b""))
-        for abi_input, value in zip(spec.unindexed, values, strict=True):
-            args[abi_input["name"]] = _named(value, abi_input)
         tx_hash = log.get("transactionHash")
         return Event(
             name=spec.name,
             args=args,
-            block_number=int(log["blockNumber"]),
-            log_index=int(log["logIndex"]),
+            block_number=_int(log["blockNumber"]),
+            log_index=_int(log["logIndex"]),
             tx_hash=_hex(tx_hash) if tx_hash is not None else "",
             address=_checksum(str(log["address"])) if log.get("address") else "",
         )

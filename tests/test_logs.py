@@ -176,3 +176,115 @@ def test_call_counter_counts_every_method_and_detaches() -> None:
     assert counter.total == 3
     _ = chain.w3.eth.block_number
     assert counter.total == 3
+
+
+# ------------------------------------------------------------------- the raw path and decoding
+
+
+@settings(max_examples=30)
+@given(
+    head=st.integers(0, 2_000),
+    limit=st.integers(50, 2_000),
+    max_range=st.integers(1, 3_000),
+)
+def test_the_raw_path_fetches_the_same_logs_and_is_counted(
+    head: int, limit: int, max_range: int
+) -> None:
+    node = FakeNode(head=head, limit=limit, every=5)
+    chain = fake_chain(node)
+    formatted = fetch_logs(chain, ADDRESS, [None], 0, head, max_range=max_range)
+    with count_calls(chain) as counter:
+        raw = fetch_logs(chain, ADDRESS, [None], 0, head, max_range=max_range, raw=True)
+    assert [int(log["blockNumber"], 16) for log in raw] == [log["blockNumber"] for log in formatted]
+    assert counter.get_logs >= 1 and counter.get_logs == counter.total
+    with count_calls(chain) as after:
+        pass
+    fetch_logs(chain, ADDRESS, [None], 0, head, raw=True, max_range=max_range)
+    assert after.total == 0  # a counter detached sees nothing more
+
+
+def _events() -> list[dict[str, Any]]:
+    from provenance.compiler import load_artifact
+
+    abis = [load_artifact("ProvenanceRegistry").abi, load_artifact("SupplyAgreements").abi]
+    return [item for abi in abis for item in abi if item.get("type") == "event"]
+
+
+def _value(kind: str, draw: Any) -> Any:
+    """A random value of a static ABI type, as eth-abi encodes it."""
+    if kind == "address":
+        return draw(st.binary(min_size=20, max_size=20))
+    if kind == "bool":
+        return draw(st.booleans())
+    if kind.startswith("uint"):
+        return draw(st.integers(0, 2 ** int(kind[4:]) - 1))
+    if kind.startswith("int"):
+        bits = int(kind[3:])
+        return draw(st.integers(-(2 ** (bits - 1)), 2 ** (bits - 1) - 1))
+    if kind.startswith("bytes") and kind[5:].isdigit():
+        size = int(kind[5:])
+        return draw(st.binary(min_size=size, max_size=size))
+    raise AssertionError(f"not a static type: {kind}")
+
+
+def _static(kind: str) -> bool:
+    return kind in ("address", "bool") or any(
+        kind.startswith(p) and kind[len(p) :].isdigit() for p in ("uint", "int", "bytes")
+    )
+
+
+@settings(max_examples=150)
+@given(data=st.data())
+def test_word_by_word_decoding_equals_eth_abi(data: Any) -> None:
+    """Every event of both contracts, with random values: the static fast path gives what
+    eth-abi (the slow path) gives, for topics and data, raw (hex) or formatted (bytes) logs."""
+    from eth_abi.abi import encode
+    from eth_utils.abi import collapse_if_tuple, event_abi_to_log_topic
+
+    from provenance.compiler import load_artifact
+    from provenance.logs import EventDecoder, _named
+
+    events = _events()
+    abi = data.draw(st.sampled_from(events))
+    decoder = EventDecoder(
+        load_artifact("ProvenanceRegistry").abi, load_artifact("SupplyAgreements").abi
+    )
+    topics = [event_abi_to_log_topic(abi)]
+    expected: dict[str, Any] = {}
+    unindexed = [i for i in abi["inputs"] if not i.get("indexed")]
+    for item in abi["inputs"]:
+        kind = collapse_if_tuple(item)
+        if item.get("indexed"):
+            if _static(kind):
+                word = encode([kind], [_value(kind, data.draw)])
+                from eth_abi.abi import decode
+
+                expected[item["name"]] = _named(decode([kind], word)[0], item)
+            else:
+                word = data.draw(st.binary(min_size=32, max_size=32))
+                expected[item["name"]] = "0x" + word.hex()
+            topics.append(word)
+    if all(_static(collapse_if_tuple(i)) for i in unindexed):
+        values = [_value(collapse_if_tuple(i), data.draw) for i in unindexed]
+        body = encode([collapse_if_tuple(i) for i in unindexed], values)
+        from eth_abi.abi import decode
+
+        decoded = decode([collapse_if_tuple(i) for i in unindexed], body)
+        for item, value in zip(unindexed, decoded, strict=True):
+            expected[item["name"]] = _named(value, item)
+    else:
+        return  # events with dynamic data go through eth-abi itself
+    formatted = {
+        "topics": topics, "data": body, "blockNumber": 7, "logIndex": 1,
+        "transactionHash": b"\x01" * 32, "address": ADDRESS,
+    }  # fmt: skip
+    raw = {
+        "topics": ["0x" + t.hex() for t in topics], "data": "0x" + body.hex(),
+        "blockNumber": "0x7", "logIndex": "0x1", "transactionHash": "0x" + "01" * 32,
+        "address": ADDRESS,
+    }  # fmt: skip
+    for log in (formatted, raw):
+        event = decoder.decode(log)
+        assert event is not None and event.name == abi["name"]
+        assert dict(event.args) == expected
+        assert (event.block_number, event.log_index) == (7, 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,8 @@ B1 = "0x" + "b1" * 32
 B2 = "0x" + "b2" * 32
 B3 = "0x" + "b3" * 32
 LOT = "0x" + "4c4f5431".ljust(64, "0")  # "LOT1"
+#: `max_range` for one `eth_getLogs` call per query whatever the chain's length.
+WHOLE_CHAIN = 10**12
 KGM = "0x4b474d"
 
 
@@ -642,12 +645,33 @@ def test_get_logs_calls_do_not_grow_with_the_number_of_events(
         for i in range(handoffs):
             frm, to = (1, 2) if i % 2 == 0 else (2, 1)
             scenario.handoff(batch, frm, to)
-        report = verify(scenario.chain, setup[0], batch)
+        # one page for the whole chain: the calls counted are the queries (pages are tested below)
+        report = verify(scenario.chain, setup[0], batch, max_range=WHOLE_CHAIN)
         assert report.verdict is Verdict.VERIFIED
         assert len([t for t in report.timeline if t.event == "HandoffAccepted"]) == handoffs
         counts.append((report.stats.get_logs_calls, report.stats.rpc_calls))
     assert counts[0] == counts[1], counts
     print(f"getLogs/RPC calls for 10 and 100 handoffs: {counts}")
+
+
+@pytest.mark.anvil
+def test_pages_of_blocks_give_the_same_report_and_the_json_streams_the_same_text(
+    scenario: Scenario, setup: tuple[Deployment, Contract]
+) -> None:
+    import io
+
+    batch = scenario.create()
+    for i in range(12):
+        frm, to = (1, 2) if i % 2 == 0 else (2, 1)
+        scenario.handoff(batch, frm, to)
+    whole = verify(scenario.chain, setup[0], batch, max_range=WHOLE_CHAIN)
+    paged = verify(scenario.chain, setup[0], batch, max_range=3)
+    assert paged.stats.get_logs_calls > whole.stats.get_logs_calls
+    assert replace(paged, stats=whole.stats) == whole
+    streamed = io.StringIO()
+    whole.write_json(streamed)
+    assert streamed.getvalue() == whole.to_json()
+    assert json.loads(streamed.getvalue())["timeline"][-1]["event"] == "HandoffAccepted"
 
 
 @pytest.mark.anvil
@@ -756,7 +780,7 @@ def test_agreement_lookup_calls_do_not_grow_with_the_number_of_events(
         for i in range(handoffs):
             frm, to = (4, 2) if i % 2 == 0 else (2, 4)
             scenario.handoff(child, frm, to)
-        report = verify(scenario.chain, deployment, child)
+        report = verify(scenario.chain, deployment, child, max_range=WHOLE_CHAIN)
         assert len(report.agreements) == 1
         counts.append((report.stats.get_logs_calls, report.stats.rpc_calls))
     assert counts[0] == counts[1], counts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -370,7 +371,8 @@ def verify(
     if as_json:
         report = run_verify(chain, deployment, bid, docs=docs, names=labels)
         report = check_report(report, EventStore())  # stored EPCIS events vs their anchors
-        click.echo(report.to_json())
+        report.write_json(sys.stdout)  # streamed: a long history's JSON is never held whole
+        sys.stdout.write("\n")
     else:
         with console.status("reading the batch's history from the chain…"):
             report = run_verify(chain, deployment, bid, docs=docs, names=labels)

@@ -244,6 +244,7 @@ class _Analysis:
         self.titles: list[TitleView] = []
         self.anchored: dict[str, list[str]] = {}
         self.by_batch: dict[str, list[Event]] = {}
+        self._releases: dict[str, dict[str, int]] = {}  # batch → tx hash → agreement released
         self.parents: dict[str, list[tuple[str, Event]]] = {}
         self.children: dict[str, list[tuple[str, Event]]] = {}
         self.attest: dict[str, list[Event]] = {}
@@ -659,11 +660,16 @@ class _Analysis:
     }
 
     def _released_in(self, event: Event, batch: str) -> int | None:
-        """The agreement whose delivery was released in `event`'s transaction, if any."""
-        for other in self.by_batch.get(batch, []):
-            if other.name == "DeliveryReleased" and other.tx_hash == event.tx_hash:
-                return int(other.args["agreementId"])
-        return None
+        """The agreement whose delivery was released in `event`'s transaction, if any (one
+        lookup: a batch handed on 5,000 times must not scan its history 5,000 times)."""
+        releases = self._releases.get(batch)
+        if releases is None:
+            releases = {}
+            for other in self.by_batch.get(batch, []):
+                if other.name == "DeliveryReleased":
+                    releases.setdefault(other.tx_hash, int(other.args["agreementId"]))
+            self._releases[batch] = releases
+        return releases.get(event.tx_hash)
 
     def _settled_in(self, event: Event, batch: str) -> int | None:
         """The agreement settled by `event`'s transaction (the buyer's acceptance), if any."""

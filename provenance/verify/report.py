@@ -9,10 +9,10 @@ Verdicts and exit codes (`Verdict.exit_code`, used by ``provenance verify``): ``
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field, replace
 from enum import Enum, StrEnum
-from typing import Any
+from typing import Any, TextIO
 
 ERROR = "error"
 WARNING = "warning"
@@ -31,13 +31,13 @@ class Verdict(StrEnum):
         return {"VERIFIED": 0, "WARNING": 1, "FAILED": 2}[self.value]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reason:
     severity: str  # "error" | "warning" | "info"
     message: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Actor:
     """A participant as it stood at one moment (registration replayed from events)."""
 
@@ -49,7 +49,7 @@ class Actor:
     active: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TimelineEntry:
     batch_id: str
     event: str  # the event name
@@ -66,7 +66,7 @@ class TimelineEntry:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LineageNode:
     batch_id: str
     gtin: str | None
@@ -79,7 +79,7 @@ class LineageNode:
     parents: tuple[LineageNode, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AttestationView:
     subject: str
     claim: str
@@ -95,7 +95,7 @@ class AttestationView:
     valid_now: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RecallView:
     batch_id: str
     relation: str  # "batch" | "ancestor" | "sibling" | "descendant"
@@ -112,7 +112,7 @@ class RecallView:
         return self.lifted_at is None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TitleView:
     """A change of a batch's owner (title), replayed from the registry's log."""
 
@@ -124,7 +124,7 @@ class TitleView:
     agreement_id: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AgreementView:
     """One delivery: batch `batch_id` tendered under agreement `agreement_id`, and what became of
     it (replayed from the agreements contract's events)."""
@@ -156,14 +156,14 @@ class AgreementView:
     delivered: bool | None = None  # title passed to the buyer
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DocumentCheck:
     label: str
     hash: str
     matched: tuple[str, ...]  # where it is anchored; empty = not found
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Stats:
     rpc_calls: int = 0
     get_logs_calls: int = 0
@@ -171,7 +171,7 @@ class Stats:
     batches: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Report:
     batch_id: str
     verdict: Verdict
@@ -204,6 +204,31 @@ class Report:
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, sort_keys=True)
+
+    def write_json(self, stream: TextIO, indent: int = 2) -> None:
+        """Write the text of `to_json` piece by piece: the timeline (one entry per event) is
+        converted an entry at a time, so a long history's JSON is never held whole in memory."""
+        data = replace(self, timeline=()).to_dict()
+        data["timeline"] = _Lazy(self.timeline)
+        encoder = json.JSONEncoder(indent=indent, sort_keys=True)
+        for chunk in encoder.iterencode(data):
+            stream.write(chunk)
+
+
+class _Lazy(list):  # type: ignore[type-arg]
+    """A list the JSON encoder walks without it existing: each timeline entry is converted when
+    the encoder reaches it. (`json` takes a list subclass for an array, asks `len` for
+    emptiness, then iterates.)"""
+
+    def __init__(self, entries: tuple[Any, ...]) -> None:
+        super().__init__()
+        self.entries = entries
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __iter__(self) -> Iterator[Any]:
+        return (_jsonable(asdict(entry)) for entry in self.entries)
 
 
 def _jsonable(value: Any) -> Any:

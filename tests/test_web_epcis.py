@@ -511,3 +511,27 @@ def test_requests_at_one_head_share_one_reading_of_the_events(web_site: Site) ->
     assert len({a.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"][0]["eventID"]
                 for a in answers}) == 1  # fmt: skip
     assert app.state.cache.events_computed == 1
+
+
+def test_events_of_blocks_that_went_away_go_with_them(
+    fresh_site: Site, reference: Path, tmp_path: Path
+) -> None:
+    """A chain that goes back (a reorg, a node restored from a snapshot): the events of the
+    lost blocks disappear, also when the new chain has as many blocks as the old one."""
+    site = fresh_site
+    w3 = site.chain.w3
+    farm = participant(site, "farm", tmp_path)
+    before, _ = query(site, reference, perPage="1000")
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    farm.create_batch(RAW_GTIN, "LOST-1", 10, "KGM")
+    lost, _ = query(site, reference, perPage="1000")
+    assert len(lost) == len(before) + 1
+    height = w3.eth.block_number
+    assert w3.provider.make_request("evm_revert", [snapshot])["result"]  # type: ignore[arg-type]
+    farm.create_batch(RAW_GTIN, "KEPT-1", 20, "KGM")  # another block at the same height
+    assert w3.eth.block_number == height
+    after, _ = query(site, reference, perPage="1000")
+    assert [key(e) for e in after[:-1]] == [key(e) for e in before]
+    assert after[-1]["quantityList"][0]["epcClass"].endswith("/10/KEPT-1")
+    assert "LOST-1" not in json.dumps(after)
+    assert after == exported(site)

@@ -80,7 +80,7 @@ class ReportCache:
         self._inflight: dict[str, asyncio.Task[Entry]] = {}
         #: (after, upto, topics touched in blocks (after, upto]) of the latest head moves.
         self._recent: deque[tuple[int, int, frozenset[str]]] = deque(maxlen=256)
-        self._events: EventsAt | None = None
+        self._events: tuple[Head, EventsAt] | None = None
         self._events_task: asyncio.Task[EventsAt] | None = None
         self.events_computed = 0  # times the events were brought up to a new head (tests)
 
@@ -118,7 +118,10 @@ class ReportCache:
     async def _advance(self, new: Head) -> None:
         old = self._head
         # Rolled back (reorg, restarted chain), or too far ahead to be worth reading: start over.
-        if old is not None and not 0 <= new.block - old.block <= MAX_GAP:
+        if old is not None and (
+            not 0 <= new.block - old.block <= MAX_GAP
+            or (new.block == old.block and new.hash != old.hash)
+        ):
             self._entries.clear()
             self._recent.clear()
         elif old is not None and new.block > old.block:
@@ -175,30 +178,30 @@ class ReportCache:
         events: EventsAt | None = None
         for _ in range(2):  # the head may move while the events are brought up to date
             head = await self.head()
-            if self._events is not None and self._events.block == head.block:
-                return self._events
+            if self._events is not None and self._events[0] == head:
+                return self._events[1]
             task = self._events_task
             if task is None:
-                task = asyncio.ensure_future(self._events_at(head.block))
+                task = asyncio.ensure_future(self._events_at(head))
                 task.add_done_callback(_retrieve)
                 self._events_task = task
             events = await asyncio.shield(task)
-            if events.block == head.block:
+            if self._events is not None and self._events[0] == head:
                 return events
         assert events is not None
         return events
 
-    async def _events_at(self, block: int) -> EventsAt:
+    async def _events_at(self, head: Head) -> EventsAt:
         if self._limiter is None:
             self._limiter = anyio.CapacityLimiter(self.workers)
         try:
             events = await anyio.to_thread.run_sync(
-                self.source.epcis_events, block, limiter=self._limiter
+                self.source.epcis_events, head.block, limiter=self._limiter
             )
         finally:
             self._events_task = None
         self.events_computed += 1
-        self._events = events
+        self._events = (head, events)
         return events
 
     def _storable(self, verified: Verified) -> bool:

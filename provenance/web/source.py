@@ -37,6 +37,8 @@ class Head:
 
     block: int
     timestamp: int
+    #: The block's hash: another block at the same height (a reorg) is another head.
+    hash: str = ""
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,7 @@ class RpcSource:
 
     def _read_head(self) -> Head:
         block = self.chain.w3.eth.get_block("latest")
-        return Head(int(block["number"]), int(block["timestamp"]))
+        return Head(int(block["number"]), int(block["timestamp"]), bytes(block["hash"]).hex())
 
     def head(self) -> Head:
         try:

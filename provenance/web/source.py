@@ -2,10 +2,11 @@
 and "where is the chain".
 
 Everything else in `provenance.web` sees only `Source`. Today `RpcSource` reads the event logs
-over JSON-RPC with `provenance.verify.collect` + `analyze`, on the `Chain` and `Deployment` the
-CLI connected. When the session (issue 10) and the event index (issue 11) land, a source built on
+over JSON-RPC with `provenance.verify.collect` + `analyze` (reports) and
+`provenance.epcis.export.ChainEvents` (EPCIS events), on the `Chain` and `Deployment` the CLI
+connected. When the session (issue 10) and the event index (issue 11) land, a source built on
 the session's event source (index topped up from RPC, "as of block N" while the chain is down)
-replaces it: the same three methods, a few lines.
+replaces it: the same four methods, a few lines.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from provenance.web.app import SECURITY_HEADERS, create_app
 from provenance.web.server import running
 from provenance.web.source import RpcSource
 from scripts.screenshots import Site
-from tests.support.epcis import assert_schema_valid
+from tests.support.epcis import assert_schema_valid, assert_valid_document
 from tests.support.epcis import reference as reference
 from tests.support.web import Switch
 
@@ -105,6 +105,9 @@ def key(event: dict[str, Any]) -> tuple[str, int]:
 def test_the_events_are_the_chain_export_as_a_valid_query_document(
     web_site: Site, reference: Path
 ) -> None:
+    answer = get(web_site, EVENTS, params={"perPage": "1000"})
+    expanded = assert_valid_document(answer.json(), reference)  # schema, and JSON-LD offline
+    assert "https://ref.gs1.org/epcis/EPCISQueryDocument" in json.dumps(expanded)
     events = everything(web_site, reference)
     assert events == exported(web_site)
     kinds = {(e["type"], biz_step_of(e)) for e in events}
@@ -535,3 +538,31 @@ def test_events_of_blocks_that_went_away_go_with_them(
     assert after[-1]["quantityList"][0]["epcClass"].endswith("/10/KEPT-1")
     assert "LOST-1" not in json.dumps(after)
     assert after == exported(site)
+
+
+def test_a_reading_cut_short_is_started_over_not_half_kept(
+    web_site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chain stops answering half-way through the new blocks (one block per window here):
+    the next reading starts over, with no event missing or twice."""
+    from provenance.epcis import export as export_module
+
+    registry = RegistryClient.from_deployment(web_site.chain, web_site.result.deployment)
+    whole = export_module.ChainEvents(registry).at(web_site.chain.w3.eth.block_number)
+    events = export_module.ChainEvents(registry, window=1)
+    real, calls = export_module.fetch_logs, []
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        if len(calls) == 8:
+            raise ConnectionError("the node went away")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(export_module, "fetch_logs", failing)
+    head = web_site.chain.w3.eth.block_number
+    with pytest.raises(ConnectionError):
+        events.at(head)
+    again = events.at(head)
+    assert len(calls) > 8 and events.full_scans == 2
+    assert again.events == whole.events
+    assert [again.find(e["eventID"]) for e in whole.events] == list(whole.events)

@@ -304,13 +304,13 @@ def run(query: Query, events: Iterable[Mapping[str, Any]]) -> Page:
 
 def query_document(
     events: Iterable[Mapping[str, Any]],
-    params: Mapping[str, str | Sequence[str]],
+    params: Mapping[str, str | Sequence[str]] | Query,
     *,
     context: Sequence[Any] | None = None,
 ) -> tuple[dict[str, Any], str | None]:
-    """The `EPCISQueryDocument` answering `params` over `events`, and the next page's token
-    (the REST binding sends it in a `Link` header)."""
-    page = run(Query.parse(params), events)
+    """The `EPCISQueryDocument` answering `params` (or a parsed `Query`) over `events`, and the
+    next page's token (the REST binding sends it in a `Link` header)."""
+    page = run(params if isinstance(params, Query) else Query.parse(params), events)
     document = {
         "@context": list(context or [GS1_CONTEXT_URL, {PREFIX: NAMESPACE}]),
         "type": "EPCISQueryDocument",

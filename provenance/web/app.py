@@ -41,8 +41,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route, request_response
 from starlette.types import Receive, Scope, Send
 
+from provenance.epcis.export import EventsAt
 from provenance.epcis.mapping import EXPORT_CONTEXT
-from provenance.epcis.query import QueryError, query_document
+from provenance.epcis.query import Query, QueryError, query_document
 from provenance.exceptions import InvalidInput
 from provenance.gs1 import Gtin, Lot
 from provenance.web import links
@@ -410,16 +411,17 @@ class Resolver:
         params: dict[str, list[str]] = {}
         for name, value in pairs:
             params.setdefault(name, []).append(value)
-        events = await self._events()
         try:
-            document, token = query_document(events.events, params, context=EXPORT_CONTEXT)
+            query = Query.parse(params)  # refused before the chain is asked
         except QueryError as exc:
             raise Problem(400, str(exc), parameter=exc.parameter) from None
+        events = await self._events()
+        document, token = query_document(events.events, query, context=EXPORT_CONTEXT)
         headers = dict(EPCIS_HEADERS)
         if token is not None:
             keep = [(k, v) for k, v in pairs if k != "nextPageToken"]
-            query = urlencode([*keep, ("nextPageToken", token)])
-            headers["Link"] = f'<{self.base_url}{EPCIS_EVENTS}?{query}>; rel="next"'
+            following = urlencode([*keep, ("nextPageToken", token)])
+            headers["Link"] = f'<{self.base_url}{EPCIS_EVENTS}?{following}>; rel="next"'
         return self.respond(json.dumps(document).encode(), LD_JSON, headers=headers)
 
     async def epcis_event(self, request: Request) -> Response:
@@ -442,7 +444,7 @@ class Resolver:
         body = {"@context": EXPORT_CONTEXT, **event}
         return self.respond(json.dumps(body).encode(), LD_JSON, headers=EPCIS_HEADERS)
 
-    async def _events(self) -> Any:
+    async def _events(self) -> EventsAt:
         try:
             return await self.cache.epcis_events()
         except SourceUnavailable as exc:

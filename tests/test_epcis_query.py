@@ -91,13 +91,29 @@ def test_paging_walks_every_event_once_with_the_token(reference: Path) -> None:
         ({"GE_eventTime": "yesterday"}, "not an ISO 8601"),
         ({"GE_eventTime": "2026-01-01T00:00:00"}, "needs a time zone"),
         ({"nextPageToken": "@@@"}, "malformed"),
+        ({"perPage": "9" * 5000}, "perPage must be"),  # more digits than int() converts
+        ({"perPage": "-1"}, "perPage must be"),
+        ({"perPage": "--1"}, "not a whole number"),
+        ({"perPage": "\u0661\u0662"}, "not a whole number"),  # Arabic-Indic 12: int() takes it
+        ({"perPage": ["5", "6"]}, "takes one value"),
+        ({"nextPageToken": "eyJvIjogSW5maW5pdHksICJxIjogIiJ9"}, "malformed"),  # offset Infinity
+        ({"nextPageToken": "W10"}, "malformed"),  # a JSON list
     ],
 )
 def test_malformed_queries_are_refused_with_the_reason(
     params: dict[str, Any], message: str
 ) -> None:
-    with pytest.raises(QueryError, match=message):
+    with pytest.raises(QueryError, match=message) as refused:
         Query.parse(params)
+    assert refused.value.parameter in params
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["urn:epc:id:sgtin:abc", "urn:epc:id:sgtin:", "urn:epc:id:sgtin:a.b.c", "x" * 3000],
+)
+def test_an_epc_of_no_known_form_matches_only_itself(reference: Path, value: str) -> None:
+    assert ask(reference, MATCH_anyEPC=value) == []
 
 
 def test_a_token_of_another_query_is_refused(reference: Path) -> None:

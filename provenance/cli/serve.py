@@ -68,6 +68,11 @@ def serve(
     report as JSON, ?linkType=linkset the batch's links; /.well-known/gs1resolver describes the
     resolver.
 
+    It also answers EPCIS 2.0 queries (REST binding) over the chain's events: GET /epcis/events
+    (eventType, MATCH_epc, MATCH_anyEPC, MATCH_epcClass, MATCH_anyEPCClass, EQ_bizStep,
+    EQ_disposition, GE_eventTime, LT_eventTime, EQ_bizLocation, perPage, nextPageToken) and
+    GET /epcis/events/<eventID, percent-encoded>.
+
     Read-only: it holds no key and has no write route. It reads the chain of --rpc and the
     deployment recorded for it; when the chain is unreachable, pages answer 503 and the server
     recovers by itself when the chain is back. Stop it with Ctrl-C.
@@ -77,6 +82,7 @@ def serve(
         provenance --rpc http://127.0.0.1:8545 serve --port 8000
         provenance serve --host 0.0.0.0 --base-url https://id.example.com --directory dir.json
         provenance label 09521234000013:JAM-2026-01-A --resolver https://id.example.com
+        curl 'http://127.0.0.1:8000/epcis/events?EQ_bizStep=shipping&perPage=50'
     """
     from provenance.directory import Directory
     from provenance.web.app import create_app

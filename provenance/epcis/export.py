@@ -438,6 +438,110 @@ class EventSource:
         return event
 
 
+@dataclass(frozen=True)
+class EventsAt:
+    """The registry's EPCIS events up to block `block`, in chain order (never changed once
+    made: a newer head gets a new `EventsAt`)."""
+
+    block: int
+    events: tuple[dict[str, Any], ...]
+    #: eventID → position in `events` (the first, when two records rebuild to the same event).
+    index: Mapping[str, int]
+
+    def find(self, event_id: str) -> dict[str, Any] | None:
+        position = self.index.get(event_id)
+        return None if position is None else self.events[position]
+
+
+class ChainEvents:
+    """The registry's EPCIS events rebuilt from the chain alone (no local store: exactly what
+    `epcis export --all --no-store` writes at the same head), kept between calls and extended
+    block by block, for a server that answers EPCIS queries.
+
+    `at(head)` costs, when the head moved since the last call: one `eth_getBlockByNumber` (is the
+    block seen last still on the chain?), one `eth_getLogs` of participant events and one of the
+    exported events over the new blocks only, a catalogue look-up per batch not seen recently,
+    and a copy of the event list (O(events), in memory). Nothing when the head did not move. The
+    whole history is read again only when the chain went back (a reorg, a restarted node: the
+    block seen last is gone) or a participant's GLN changed (parties are named by the current
+    GLN, as `epcis export` does). Events only ever append at the end, so a position in the list
+    stays valid across heads: paging by offset neither repeats nor skips an event.
+    """
+
+    def __init__(self, registry: RegistryClient, *, window: int = DEFAULT_WINDOW) -> None:
+        from provenance.registry import PARTICIPANT_EVENTS
+
+        self.registry = registry
+        self.window = window
+        self.decoder = EventDecoder(registry.abi)
+        self._exported = [self.decoder.topic(name) for name in EXPORTED]
+        self._participants = [self.decoder.topic(name) for name in PARTICIPANT_EVENTS]
+        self.full_scans = 0  # how often the history was read from the deploy block (tests)
+        self._reset()
+
+    def _reset(self) -> None:
+        self._dirty = True
+        self._block = self.registry.deploy_block - 1
+        self._hash: bytes | None = None
+        self._events: list[dict[str, Any]] = []
+        self._index: dict[str, int] = {}
+        self._rebuild = _Rebuilder(self.registry, self.decoder)
+        self._source = EventSource(self.registry, None)
+        self._snapshot = EventsAt(self._block, (), {})
+        self.full_scans += 1
+        self._dirty = False
+
+    def _block_hash(self, number: int) -> bytes | None:
+        if number < 0:
+            return None
+        return bytes(self.registry.chain.w3.eth.get_block(number)["hash"])
+
+    def at(self, head: int) -> EventsAt:
+        """The events of blocks up to `head` (the head the caller read). A failure (the chain
+        stopped answering half-way) leaves nothing half-read: the next call starts over."""
+        if self._dirty:
+            self._reset()
+        if head < self._block or (
+            self._hash is not None and self._block_hash(self._block) != self._hash
+        ):
+            self._reset()  # the chain went back: what was read may be gone
+        if head <= self._block:  # nothing new (or a head before the deployment)
+            return self._snapshot
+        chain, address = self.registry.chain, self.registry.address
+        start = self._block + 1
+        if fetch_logs(chain, address, [self._participants], start, head):
+            glns = {p.address: p.gln for p in self.registry.list_participants()}
+            if _named(glns) != _named(self._source.glns):
+                self._reset()
+                start = self._block + 1
+        before = len(self._events)
+        self._dirty = True
+        block = start
+        while block <= head:
+            last = min(head, block + self.window - 1)
+            logs = fetch_logs(chain, address, [self._exported], block, last)
+            for group in _by_transaction(self.decoder.decode_all(logs)):
+                for record in self._rebuild.records(group):
+                    event = self._source.event_of(record)
+                    if event is None:
+                        continue
+                    self._index.setdefault(event["eventID"], len(self._events))
+                    self._events.append(event)
+            block = last + 1
+        self._block, self._hash = head, self._block_hash(head)
+        self._dirty = False
+        if len(self._events) != before:
+            self._snapshot = EventsAt(head, tuple(self._events), dict(self._index))
+        else:
+            self._snapshot = EventsAt(head, self._snapshot.events, self._snapshot.index)
+        return self._snapshot
+
+
+def _named(glns: Mapping[str, int]) -> dict[str, int]:
+    """The participants an event names by GLN (no GLN: by `did:pkh` only, as if unknown)."""
+    return {address: gln for address, gln in glns.items() if gln}
+
+
 class DocumentWriter:
     """Writes an `EPCISDocument` to `out` one event at a time."""
 
@@ -499,8 +603,10 @@ __all__ = [
     "DEFAULT_WINDOW",
     "EXPORTED",
     "GS1_CONTEXT_URL",
+    "ChainEvents",
     "DocumentWriter",
     "EventSource",
+    "EventsAt",
     "ExportStats",
     "batch_ids_for",
     "export",

@@ -24,6 +24,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,7 @@ from provenance.epcis.mapping import biz_step_of, disposition_of
 from provenance.exceptions import InvalidInput
 
 DEFAULT_PER_PAGE = 30
+_WHOLE = re.compile(r"-?[0-9]+")
 MAX_PER_PAGE = 1000
 EVENT_TYPES = (
     "ObjectEvent",
@@ -56,7 +58,11 @@ PARAMETERS = frozenset(
 
 
 class QueryError(InvalidInput):
-    """A malformed query (EPCIS QueryParameterException)."""
+    """A malformed query (EPCIS QueryParameterException); `parameter` names the culprit."""
+
+    def __init__(self, message: str, parameter: str = "") -> None:
+        super().__init__(message)
+        self.parameter = parameter
 
 
 def _values(params: Mapping[str, str | Sequence[str]], name: str) -> list[str]:
@@ -70,7 +76,7 @@ def _values(params: Mapping[str, str | Sequence[str]], name: str) -> list[str]:
 def _one(params: Mapping[str, str | Sequence[str]], name: str) -> str | None:
     values = _values(params, name)
     if len(values) > 1:
-        raise QueryError(f"{name} takes one value, got {len(values)}")
+        raise QueryError(f"{name} takes one value, got {len(values)}", name)
     return values[0] if values else None
 
 
@@ -78,14 +84,22 @@ def _time(value: str, name: str) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(value.replace("z", "Z"))
     except ValueError:
-        raise QueryError(f"{name}={value!r} is not an ISO 8601 date-time") from None
+        raise QueryError(f"{name}={value[:40]!r} is not an ISO 8601 date-time", name) from None
     if moment.tzinfo is None:
-        raise QueryError(f"{name}={value!r} needs a time zone (Z or ±hh:mm)")
+        raise QueryError(f"{name}={value[:40]!r} needs a time zone (Z or ±hh:mm)", name)
     return moment
 
 
 def _epc_key(uri: str) -> str:
-    """An EPC (instance or class) in one canonical form, so URN and Digital Link match."""
+    """An EPC (instance or class) in one canonical form, so URN and Digital Link match; a value
+    of neither form is kept as it is (it can still match an identical one)."""
+    try:
+        return _canonical_epc(uri)
+    except (ValueError, IndexError):
+        return uri.strip()
+
+
+def _canonical_epc(uri: str) -> str:
     try:
         key = parse_class(uri)
         return f"class:{key.gtin}/{key.lot}"
@@ -133,21 +147,26 @@ class Query:
     def parse(cls, params: Mapping[str, str | Sequence[str]]) -> Query:
         unknown = sorted(set(params) - PARAMETERS)
         if unknown:
+            shown = ", ".join(name[:40] for name in unknown[:5])
             raise QueryError(
-                f"unknown query parameter(s) {', '.join(unknown)}: supported are "
-                f"{', '.join(sorted(PARAMETERS))}"
+                f"unknown query parameter(s) {shown}: supported are "
+                f"{', '.join(sorted(PARAMETERS))}",
+                unknown[0][:40],
             )
         types = frozenset(_values(params, "eventType"))
         bad = sorted(types - set(EVENT_TYPES))
         if bad:
-            raise QueryError(f"eventType {', '.join(bad)} is not an EPCIS 2.0 event type")
-        per_page_text = _one(params, "perPage")
-        try:
-            per_page = int(per_page_text) if per_page_text else DEFAULT_PER_PAGE
-        except ValueError:
-            raise QueryError(f"perPage={per_page_text!r} is not a whole number") from None
+            shown = ", ".join(name[:40] for name in bad[:5])
+            raise QueryError(f"eventType {shown} is not an EPCIS 2.0 event type", "eventType")
+        per_page_text = _one(params, "perPage") or ""
+        if per_page_text and not _WHOLE.fullmatch(per_page_text):
+            raise QueryError(f"perPage={per_page_text[:40]!r} is not a whole number", "perPage")
+        per_page = DEFAULT_PER_PAGE
+        if per_page_text:  # more digits than any page size: out of range, not converted
+            per_page = int(per_page_text) if len(per_page_text) <= 9 else 0
         if not 1 <= per_page <= MAX_PER_PAGE:
-            raise QueryError(f"perPage must be 1..{MAX_PER_PAGE}, got {per_page}")
+            shown = per_page_text if len(per_page_text) <= 20 else f"{per_page_text[:20]}…"
+            raise QueryError(f"perPage must be 1..{MAX_PER_PAGE}, got {shown}", "perPage")
         filters = {k: v for k, v in params.items() if k not in ("perPage", "nextPageToken")}
         fingerprint = hashlib.sha256(
             json.dumps(
@@ -247,13 +266,14 @@ def _decode_token(token: str, fingerprint: str) -> int:
         padded = token + "=" * (-len(token) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded))
         offset, owner = int(data["o"]), str(data["q"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, OverflowError):
         raise QueryError(
-            "nextPageToken is malformed: pass the token of the previous page"
+            "nextPageToken is malformed: pass the token of the previous page", "nextPageToken"
         ) from None
     if owner != fingerprint or offset < 0:
         raise QueryError(
-            "nextPageToken belongs to another query: repeat the same parameters with it"
+            "nextPageToken belongs to another query: repeat the same parameters with it",
+            "nextPageToken",
         )
     return offset
 
@@ -284,13 +304,13 @@ def run(query: Query, events: Iterable[Mapping[str, Any]]) -> Page:
 
 def query_document(
     events: Iterable[Mapping[str, Any]],
-    params: Mapping[str, str | Sequence[str]],
+    params: Mapping[str, str | Sequence[str]] | Query,
     *,
     context: Sequence[Any] | None = None,
 ) -> tuple[dict[str, Any], str | None]:
-    """The `EPCISQueryDocument` answering `params` over `events`, and the next page's token
-    (the REST binding sends it in a `Link` header)."""
-    page = run(Query.parse(params), events)
+    """The `EPCISQueryDocument` answering `params` (or a parsed `Query`) over `events`, and the
+    next page's token (the REST binding sends it in a `Link` header)."""
+    page = run(params if isinstance(params, Query) else Query.parse(params), events)
     document = {
         "@context": list(context or [GS1_CONTEXT_URL, {PREFIX: NAMESPACE}]),
         "type": "EPCISQueryDocument",

@@ -8,6 +8,12 @@ Routes:
   batch's linkset (RFC 9264); ``?linkType=gs1:…`` → the page for that link type.
 - ``/.well-known/gs1resolver``: what this resolver serves; ``/``: a look-up form (``/lookup``);
   ``/static/provenance.css``: the only static file (served from memory).
+- ``/epcis/events`` and ``/epcis/events/{eventID}`` (eventID percent-encoded): the read side of
+  the EPCIS 2.0 REST binding over the chain's events (`provenance.epcis.query` does the query,
+  the source rebuilds the events from the chain, the cache keeps them per head): an
+  ``application/ld+json`` EPCISQueryDocument, paged by ``perPage`` and ``nextPageToken`` with a
+  ``Link: <…>; rel="next"`` header, or one event; errors as RFC 7807 problem details
+  (``application/problem+json``, EPCIS exception types).
 
 Every route is read-only: OPTIONS answers the allowed methods, anything but GET/HEAD/OPTIONS is
 405. Bad input gets its status (400, 404, 406, 414) and a one-line reason, as HTML or JSON like
@@ -25,6 +31,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
@@ -34,6 +41,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route, request_response
 from starlette.types import Receive, Scope, Send
 
+from provenance.epcis.export import EventsAt
+from provenance.epcis.mapping import EXPORT_CONTEXT
+from provenance.epcis.query import Query, QueryError, query_document
 from provenance.exceptions import InvalidInput
 from provenance.gs1 import Gtin, Lot
 from provenance.web import links
@@ -44,11 +54,13 @@ from provenance.web.source import Head, Source, SourceUnavailable
 HERE = Path(__file__).resolve().parent
 LOG = logging.getLogger("provenance.web")
 
-HTML, JSON, LINKSET = "html", "json", "linkset"
+HTML, JSON, LINKSET, LD_JSON, PROBLEM = "html", "json", "linkset", "ld+json", "problem"
 CONTENT_TYPES = {
     HTML: "text/html; charset=utf-8",
     JSON: "application/json",
     LINKSET: "application/linkset+json",
+    LD_JSON: "application/ld+json",
+    PROBLEM: "application/problem+json",
 }
 MEDIA_TYPES = {
     "text/html": HTML,
@@ -77,6 +89,26 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
+EPCIS_ROOT = "/epcis/"
+EPCIS_EVENTS = "/epcis/events"
+#: Sent with every EPCIS answer (EPCIS 2.0 REST binding).
+EPCIS_HEADERS = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0"}
+#: EPCIS 2.0 exception type of a refused EPCIS request, by status (RFC 7807 `type`).
+EPCIS_EXCEPTIONS = {
+    400: "epcisException:QueryParameterException",
+    404: "epcisException:NoSuchResourceException",
+    406: "epcisException:NotAcceptableException",
+    500: "epcisException:ImplementationException",
+    502: "epcisException:ImplementationException",
+    503: "epcisException:ImplementationException",
+}
+EPCIS_TITLES = {
+    400: "Invalid query parameter",
+    404: "No such event",
+    406: "Not acceptable",
+}
+#: Media ranges under which an EPCIS client accepts our JSON-LD.
+EPCIS_ACCEPTS = ("application/ld+json", "application/json", "application/*", "*/*")
 STATUS_TITLES = {
     400: "Not a valid link",
     404: "Not found",
@@ -92,16 +124,23 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class Problem(Exception):
-    """A refused request: status, one-line reason, optional hint and headers."""
+    """A refused request: status, one-line reason, optional hint and headers (`parameter`: the
+    query parameter at fault, for EPCIS problem details)."""
 
     def __init__(
-        self, status: int, reason: str, hint: str = "", headers: Mapping[str, str] | None = None
+        self,
+        status: int,
+        reason: str,
+        hint: str = "",
+        headers: Mapping[str, str] | None = None,
+        parameter: str = "",
     ) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = " ".join(reason.split())[:300]
         self.hint = hint
         self.headers = dict(headers or {})
+        self.parameter = parameter
 
 
 def _accept(header: str | None) -> dict[str, float]:
@@ -240,6 +279,8 @@ class Resolver:
         )
 
     def problem(self, request: Request, problem: Problem) -> Response:
+        if request.url.path.startswith(EPCIS_ROOT):
+            return self.epcis_problem(problem)
         if _wants_json(request):
             body = json.dumps({"status": problem.status, "error": problem.reason}).encode()
             return self.respond(body, JSON, problem.status, problem.headers)
@@ -248,6 +289,23 @@ class Resolver:
             "error.html", title=title, heading=title, reason=problem.reason, hint=problem.hint
         )
         return self.respond(body, HTML, problem.status, problem.headers)
+
+    def epcis_problem(self, problem: Problem) -> Response:
+        """RFC 7807 problem details with the EPCIS exception type of the status."""
+        body: dict[str, Any] = {
+            "type": EPCIS_EXCEPTIONS.get(problem.status, "about:blank"),
+            "title": EPCIS_TITLES.get(problem.status) or STATUS_TITLES.get(problem.status, "Error"),
+            "status": problem.status,
+            "detail": problem.reason,
+        }
+        if problem.parameter:
+            body["parameter"] = problem.parameter
+        return self.respond(
+            json.dumps(body).encode(),
+            PROBLEM,
+            problem.status,
+            {**EPCIS_HEADERS, **problem.headers},
+        )
 
     # ------------------------------------------------------------------ routes
 
@@ -346,6 +404,59 @@ class Resolver:
             link_header["Content-Encoding"] = "gzip"
         return self.respond(body, kind, headers=link_header)
 
+    async def epcis_events(self, request: Request) -> Response:
+        """`GET /epcis/events`: an EPCISQueryDocument of the events that match, one page."""
+        _epcis_accept(request)
+        pairs = links.query_params(request.scope.get("query_string", b""))
+        params: dict[str, list[str]] = {}
+        for name, value in pairs:
+            params.setdefault(name, []).append(value)
+        try:
+            query = Query.parse(params)  # refused before the chain is asked
+        except QueryError as exc:
+            raise Problem(400, str(exc), parameter=exc.parameter) from None
+        events = await self._events()
+        document, token = query_document(events.events, query, context=EXPORT_CONTEXT)
+        headers = dict(EPCIS_HEADERS)
+        if token is not None:
+            keep = [(k, v) for k, v in pairs if k != "nextPageToken"]
+            following = urlencode([*keep, ("nextPageToken", token)])
+            headers["Link"] = f'<{self.base_url}{EPCIS_EVENTS}?{following}>; rel="next"'
+        return self.respond(json.dumps(document).encode(), LD_JSON, headers=headers)
+
+    async def epcis_event(self, request: Request) -> Response:
+        """`GET /epcis/events/{eventID}`: one event, its eventID percent-encoded in the path."""
+        _epcis_accept(request)
+        raw_path = request.scope.get("raw_path") or request.url.path.encode()
+        raw_id = raw_path.split(b"?", 1)[0][len(EPCIS_EVENTS) + 1 :]
+        if len(raw_id) > links.MAX_PATH_BYTES:
+            raise Problem(414, f"eventID longer than {links.MAX_PATH_BYTES} bytes")
+        event_id = links.decode_segment(raw_id, "eventID")
+        events = await self._events()
+        event = events.find(event_id)
+        if event is None:
+            raise Problem(
+                404,
+                f"no event {event_id[:100]!r} among the {len(events.events)} EPCIS events of "
+                f"this registry up to block {events.block}: percent-encode the whole eventID "
+                "(ni:///sha-256;…?ver=CBV2.0) in the path",
+            )
+        body = {"@context": EXPORT_CONTEXT, **event}
+        return self.respond(json.dumps(body).encode(), LD_JSON, headers=EPCIS_HEADERS)
+
+    async def _events(self) -> EventsAt:
+        try:
+            return await self.cache.epcis_events()
+        except SourceUnavailable as exc:
+            LOG.warning("chain unavailable (%s): %s", getattr(self.source, "rpc", "?"), exc)
+            raise Problem(
+                503 if exc.unreachable else 502,
+                "the blockchain node behind this server "
+                + ("does not answer" if exc.unreachable else "answered with an error")
+                + ", so its events cannot be read right now",
+                headers={"Retry-After": "30"},
+            ) from None
+
     def _page(self, report: Any, names: Mapping[str, str], link: links.BatchLink,
               canonical: str, head: Head) -> bytes:  # fmt: skip
         view = page_view(report, names, self.source.chain_id)
@@ -386,6 +497,24 @@ class Resolver:
             ]
         }
         return json.dumps(body, indent=2).encode()
+
+
+def _epcis_accept(request: Request) -> None:
+    """406 unless the client takes JSON-LD (or JSON) and EPCIS 2.0."""
+    accept = request.headers.get("accept")
+    if accept:
+        if len(accept) > MAX_ACCEPT:
+            raise Problem(400, f"Accept header longer than {MAX_ACCEPT} characters")
+        for item in accept.split(","):
+            media, *params = (part.strip().lower() for part in item.split(";"))
+            zero = any(p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params)
+            if media in EPCIS_ACCEPTS and not zero:
+                break
+        else:
+            raise Problem(406, "this server answers EPCIS queries as application/ld+json only")
+    version = request.headers.get("gs1-epcis-version")
+    if version and version.strip() != EPCIS_HEADERS["GS1-EPCIS-Version"]:
+        raise Problem(406, f"GS1-EPCIS-Version {version[:20]!r}: this server speaks EPCIS 2.0.0")
 
 
 def _accepts_gzip(header: str) -> bool:
@@ -459,6 +588,8 @@ def create_app(
         return Route(path, _EveryMethod(read_only(handler)), methods=None)
 
     routes = [
+        route(EPCIS_EVENTS, resolver.epcis_events),
+        route(EPCIS_EVENTS + "/{event_id:path}", resolver.epcis_event),
         route("/", resolver.home),
         route("/lookup", resolver.lookup),
         route("/.well-known/gs1resolver", resolver.well_known),

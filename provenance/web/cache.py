@@ -7,6 +7,11 @@ and agreements it was built from (`Verified.family`). The head is re-read at mos
 entry whose "valid now" of an attestation flips by the new head's time. A report computed while
 the head moved is stored only if the events since its own head are known not to touch it.
 
+The chain's EPCIS events (`epcis_events`, for `GET /epcis/events`) are kept for one head: a
+request at the same head costs no chain access; when the head moved, one computation (shared by
+the requests waiting for it) reads the new blocks only (`provenance.epcis.export.ChainEvents`
+says what that costs) and the query then runs over the events in memory.
+
 Concurrent requests for the same batch share one computation; computations run in worker
 threads, at most `workers` at a time. When the source is unavailable, the failure is remembered
 for `retry_after` seconds (requests fail fast with it), then the chain is asked again: the server
@@ -24,6 +29,7 @@ from typing import Any
 
 import anyio.to_thread
 
+from provenance.epcis.export import EventsAt
 from provenance.web.source import Head, Source, SourceUnavailable, Verified
 
 #: Above this many new blocks at once, dropping every entry is cheaper than reading the logs.
@@ -74,6 +80,9 @@ class ReportCache:
         self._inflight: dict[str, asyncio.Task[Entry]] = {}
         #: (after, upto, topics touched in blocks (after, upto]) of the latest head moves.
         self._recent: deque[tuple[int, int, frozenset[str]]] = deque(maxlen=256)
+        self._events: tuple[Head, EventsAt] | None = None
+        self._events_task: asyncio.Task[EventsAt] | None = None
+        self.events_computed = 0  # times the events were brought up to a new head (tests)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -109,7 +118,10 @@ class ReportCache:
     async def _advance(self, new: Head) -> None:
         old = self._head
         # Rolled back (reorg, restarted chain), or too far ahead to be worth reading: start over.
-        if old is not None and not 0 <= new.block - old.block <= MAX_GAP:
+        if old is not None and (
+            not 0 <= new.block - old.block <= MAX_GAP
+            or (new.block == old.block and new.hash != old.hash)
+        ):
             self._entries.clear()
             self._recent.clear()
         elif old is not None and new.block > old.block:
@@ -160,6 +172,37 @@ class ReportCache:
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
         return entry
+
+    async def epcis_events(self) -> EventsAt:
+        """The chain's EPCIS events at the current head (`SourceUnavailable` if down)."""
+        events: EventsAt | None = None
+        for _ in range(2):  # the head may move while the events are brought up to date
+            head = await self.head()
+            if self._events is not None and self._events[0] == head:
+                return self._events[1]
+            task = self._events_task
+            if task is None:
+                task = asyncio.ensure_future(self._events_at(head))
+                task.add_done_callback(_retrieve)
+                self._events_task = task
+            events = await asyncio.shield(task)
+            if self._events is not None and self._events[0] == head:
+                return events
+        assert events is not None
+        return events
+
+    async def _events_at(self, head: Head) -> EventsAt:
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(self.workers)
+        try:
+            events = await anyio.to_thread.run_sync(
+                self.source.epcis_events, head.block, limiter=self._limiter
+            )
+        finally:
+            self._events_task = None
+        self.events_computed += 1
+        self._events = (head, events)
+        return events
 
     def _storable(self, verified: Verified) -> bool:
         """Whether no event since the report's own head touches it (as far as we know)."""

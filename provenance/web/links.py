@@ -109,6 +109,11 @@ def _decode(raw: bytes, what: str) -> str:
         raise LinkError(400, f"the {what} is not valid UTF-8 once percent-decoded") from None
 
 
+def decode_segment(raw: bytes, what: str) -> str:
+    """One percent-encoded piece of a path (`what` names it in the error)."""
+    return _decode(raw, what)
+
+
 def segments(raw_path: bytes) -> list[str]:
     """The decoded segments of a raw request path (each percent-decoded on its own)."""
     if len(raw_path) > MAX_PATH_BYTES:

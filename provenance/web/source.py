@@ -1,10 +1,12 @@
-"""The web app's one door into the library: "the report of batch X" and "where is the chain".
+"""The web app's one door into the library: "the report of batch X", "the chain's EPCIS events"
+and "where is the chain".
 
 Everything else in `provenance.web` sees only `Source`. Today `RpcSource` reads the event logs
-over JSON-RPC with `provenance.verify.collect` + `analyze`, on the `Chain` and `Deployment` the
-CLI connected. When the session (issue 10) and the event index (issue 11) land, a source built on
+over JSON-RPC with `provenance.verify.collect` + `analyze` (reports) and
+`provenance.epcis.export.ChainEvents` (EPCIS events), on the `Chain` and `Deployment` the CLI
+connected. When the session (issue 10) and the event index (issue 11) land, a source built on
 the session's event source (index topped up from RPC, "as of block N" while the chain is down)
-replaces it: the same three methods, a few lines.
+replaces it: the same four methods, a few lines.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from provenance.directory import Directory
+from provenance.epcis.export import ChainEvents, EventsAt
 from provenance.exceptions import ProvenanceError
 from provenance.verify import Report
 from provenance.verify.analysis import PARTICIPANT_EVENTS, analyze
@@ -35,6 +38,8 @@ class Head:
 
     block: int
     timestamp: int
+    #: The block's hash: another block at the same height (a reorg) is another head.
+    hash: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,13 @@ class Source(Protocol):
 
     def touched(self, after: int, upto: int) -> frozenset[str]:
         """Topic values of every event of the contracts in blocks (after, upto]."""
+        ...
+
+    def epcis_events(self, head: int) -> EventsAt:
+        """The registry's EPCIS events up to block `head`, rebuilt from the chain alone (never
+        the local event store: a stored original may carry the parties' business, such as
+        business transactions or extensions); `SourceUnavailable` when the chain cannot be
+        read. Called with non-decreasing heads, it reads only the new blocks."""
         ...
 
 
@@ -143,6 +155,8 @@ class RpcSource:
         self.rpc = str(chain.rpc)
         self._lock = threading.Lock() if chain.rpc == EMBEDDED else None
         self.computed = 0  # reports built (the cache's tests count them)
+        self._events: ChainEvents | None = None
+        self._events_lock = threading.Lock()  # one ChainEvents, extended by one thread at a time
 
     def _guard(self) -> Any:
         from contextlib import nullcontext
@@ -158,7 +172,7 @@ class RpcSource:
 
     def _read_head(self) -> Head:
         block = self.chain.w3.eth.get_block("latest")
-        return Head(int(block["number"]), int(block["timestamp"]))
+        return Head(int(block["number"]), int(block["timestamp"]), bytes(block["hash"]).hex())
 
     def head(self) -> Head:
         try:
@@ -208,6 +222,23 @@ class RpcSource:
             for topic in list(log.get("topics") or [])[1:]:
                 found.add("0x" + bytes(topic).hex())
         return frozenset(found)
+
+    @property
+    def chain_events(self) -> ChainEvents | None:
+        """The events kept between heads (None before the first EPCIS request)."""
+        return self._events
+
+    def epcis_events(self, head: int) -> EventsAt:
+        from provenance.registry import RegistryClient
+
+        try:
+            with self._events_lock, self._guard():
+                if self._events is None:
+                    registry = RegistryClient.from_deployment(self.chain, self.deployment)
+                    self._events = ChainEvents(registry)
+                return self._events.at(head)
+        except Exception as exc:
+            raise self._failure(exc) from exc
 
 
 __all__ = ["Head", "RpcSource", "Source", "SourceUnavailable", "Verified"]

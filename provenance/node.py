@@ -115,6 +115,18 @@ def find_binary(engine: str, project_root: Path | None = None) -> Path:
     raise NodeError(f"{engine} is not installed: {INSTALL_HINT}")
 
 
+#: Historical states Anvil may write to disk (older ones are dropped). Unbounded, and in the
+#: shared `~/.foundry/anvil/tmp` it defaults to, a long chain's history took gigabytes per node
+#: and outlived the node (76 GB after a day of test runs on this machine).
+MAX_PERSISTED_STATES = 256
+
+
+def anvil_cache(state: Path) -> Path:
+    """Where the node of `state` keeps its persisted historical states: beside its state, in
+    the node's own directory, emptied when it starts and stops (it is only a cache)."""
+    return state.parent / "anvil-cache"
+
+
 def command(engine: str, binary: Path, port: int, state: Path) -> list[str]:
     """The node's own command line. Anvil loads the last snapshot (if any) and never writes
     state itself: its keeper does (`provenance.snapshots`)."""
@@ -123,6 +135,8 @@ def command(engine: str, binary: Path, port: int, state: Path) -> list[str]:
         return [
             str(binary), "--host", HOST, "--port", str(port), "--chain-id", str(ANVIL_CHAIN_ID),
             "--mnemonic", DEV_MNEMONIC, "--accounts", "10", "--balance", "10000",
+            "--cache-path", str(anvil_cache(state)),
+            "--max-persisted-states", str(MAX_PERSISTED_STATES),
             *load, "--silent",
         ]  # fmt: skip
     return [
@@ -303,6 +317,7 @@ def _launch(
     url = f"http://{HOST}:{port}"
     argv = command(engine, binary, port, state)
     if engine == "anvil":
+        shutil.rmtree(anvil_cache(state), ignore_errors=True)  # a dead node's leftovers
         argv = [
             sys.executable, "-m", "provenance.snapshots", "keep", "--url", url,
             "--state", str(state), "--interval", str(state_interval), "--", *argv,
@@ -376,6 +391,8 @@ def stop(
                         os.kill(pid, signal.SIGKILL)
         else:
             _terminate(info, timeout)
+    if info.engine == "anvil" and info.state_path:
+        shutil.rmtree(anvil_cache(Path(info.state_path)), ignore_errors=True)
     if forget:
         _record_path(root).unlink(missing_ok=True)
     return info if was_running else None

@@ -266,3 +266,39 @@ def test_the_writer_streams_with_flat_memory() -> None:
         return top
 
     assert peak(20_000) < peak(2_000) + 64_000
+
+
+def test_a_delivery_accepted_from_the_carrier_names_no_carrier_as_owner(
+    anvil_chain: Chain, snapshot: None, tmp_path: Path
+) -> None:
+    """The demo's strawberries travel farm → carrier → processor under an agreement; title
+    passes from the farm to the processor at the acceptance. The carrier never owned them: the
+    exported receipt names the farm as the previous owning party (the carrier only as the party
+    that possessed them), and the retailer's purchase of lot A names the processor."""
+    from provenance.demo import run
+
+    result = run(anvil_chain, save=False, root=tmp_path)
+    registry = RegistryClient(
+        anvil_chain, result.deployment.registry, deploy_block=result.deployment.deploy_block
+    )
+    receipts = [
+        e
+        for e in events_of(exported(registry, None))
+        if e.get("bizStep") == "receiving"
+        and any(d["type"] == "owning_party" for d in e.get("destinationList", []))
+    ]
+    cast = result.cast
+
+    def owners(event: dict[str, Any], side: str) -> list[str]:
+        return [
+            p[side].rsplit(":", 1)[-1].lower()
+            for p in event.get(f"{side}List", [])
+            if p["type"] == "owning_party" and p[side].startswith("did:pkh:")
+        ]
+
+    by_owner = {owners(e, "destination")[0]: e for e in receipts}
+    delivery = by_owner[cast["processor"].lower()]
+    assert owners(delivery, "source") == [cast["farm"].lower()]  # the supplier, not the carrier
+    assert cast["carrier"].lower() in json.dumps(delivery["sourceList"]).lower()  # possessing
+    sale = by_owner[cast["retailer"].lower()]
+    assert owners(sale, "source") == [cast["processor"].lower()]

@@ -70,6 +70,28 @@ def test_anvil_loads_its_last_snapshot_and_never_writes_state_itself(tmp_path: P
 
 
 @pytest.mark.anvil
+def test_anvils_history_cache_is_bounded_in_the_nodes_folder_and_gone_after_stop(
+    tmp_path: Path,
+) -> None:
+    """Anvil's persisted historical states go to the node's own folder (not the shared
+    ~/.foundry/anvil/tmp, where dead nodes' states piled up to tens of GB), at most
+    MAX_PERSISTED_STATES of them, and `node stop` removes them."""
+    info = node.start("anvil", free_port(), tmp_path, fresh=True, state_interval=0)
+    try:
+        cache = node.anvil_cache(Path(info.state_path))
+        assert cache.parent == Path(info.state_path).parent and tmp_path in cache.parents
+        with open(f"/proc/{info.node_pid}/cmdline", "rb") as handle:
+            argv = handle.read().decode().split("\0")
+        assert argv[argv.index("--cache-path") + 1] == str(cache)
+        assert argv[argv.index("--max-persisted-states") + 1] == str(node.MAX_PERSISTED_STATES)
+        cache.mkdir(parents=True, exist_ok=True)
+        (cache / "leftover").write_text("x")
+    finally:
+        node.stop(tmp_path)
+    assert not cache.exists()
+
+
+@pytest.mark.anvil
 def test_start_refuses_a_port_in_use(tmp_path: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

@@ -95,6 +95,10 @@ class _Catalog:
         self.decoder = decoder
         self.known = _Lru(CACHE_SIZE)
         self.pending = _Lru(CACHE_SIZE)  # batch → (from, to, transfer) of its open handoff
+        self.owners = _Lru(CACHE_SIZE)  # batch → its owner, where the stream showed it
+        #: (block, log index) of a receipt that passed title → the owner before it (None: the
+        #: stream did not show who owned the batch, e.g. an export that starts mid-history)
+        self.owner_before = _Lru(CACHE_SIZE)
 
     def learn(self, event: Event) -> None:
         args = event.args
@@ -102,12 +106,24 @@ class _Catalog:
             key = ClassKey(Gtin.from_chain(int(args["gtin"])), lot_from_bytes32(args["lot"]))
             amount = Amount(int(args["quantity"]), uom_from_bytes(args["uom"]))
             self.known.put(to_hex32(args["batchId"]), Held(key, amount))
+            self.owners.put(to_hex32(args["batchId"]), args["creator"])
         elif event.name == "BatchSplit":
             parent = self.get(to_hex32(args["parentId"]))
             if parent is not None:
                 key = ClassKey(parent.key.gtin, lot_from_bytes32(args["lot"]))
                 amount = Amount(int(args["quantity"]), parent.amount.uom)
                 self.known.put(to_hex32(args["childId"]), Held(key, amount))
+            owner = self.owners.get(to_hex32(args["parentId"]))
+            if owner is not None:  # a split keeps the owner
+                self.owners.put(to_hex32(args["childId"]), owner)
+        elif event.name == "HandoffAccepted":
+            bid = to_hex32(args["batchId"])
+            opened = self.pending.get(bid)
+            if opened is not None and opened[2]:  # title passes with this receipt
+                self.owner_before.put(f"{event.key}", self.owners.get(bid))
+                self.owners.put(bid, args["to"])
+        elif event.name == "TitleTransferred":
+            self.owners.put(to_hex32(args["batchId"]), args["to"])
         elif event.name == "HandoffInitiated":
             self.pending.put(
                 to_hex32(args["batchId"]),
@@ -198,6 +214,13 @@ class _Rebuilder:
             outputs=tuple(h for h in outputs if h is not None),
         )
 
+    def owner_before(self, group: Sequence[Event]) -> str | None:
+        """Who owned the batches of a title-passing receipt before it: not always its sender (a
+        delivery accepted from the carrier passes the supplier's title). None when the stream
+        did not show it, or the batches of the group had different owners."""
+        owners = {self.catalog.owner_before.get(f"{e.key}") for e in group}
+        return owners.pop() if len(owners) == 1 else None
+
     def simple(self, group: Sequence[Event]) -> Iterator[ChainRecord]:
         first = group[0]
         args = first.args
@@ -249,6 +272,7 @@ class _Rebuilder:
                 to=args["to"],
                 transfer=transfer and kind == Kind.RECEIVE,
                 reason=args.get("reason"),
+                owner_before=self.owner_before(group),
             )
         elif name == "TitleTransferred":
             yield ChainRecord(

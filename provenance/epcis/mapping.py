@@ -393,6 +393,10 @@ class ChainRecord:
     disposition: int = 0
     claim: Hex32 | None = None
     reason: Hex32 | None = None
+    #: For a receipt that passes title: the previous owner, as the exported stream showed it
+    #: (a delivery accepted from a carrier passes the supplier's title: the carrier in `from_`
+    #: never owned the goods). None when unknown: then no source owning party is claimed.
+    owner_before: str | None = None
 
 
 def _quantities(items: Sequence[Held]) -> list[dict[str, Any]]:
@@ -465,7 +469,9 @@ def to_epcis(record: ChainRecord, glns: Mapping[str, int]) -> dict[str, Any]:
         source = [("possessing_party", record.from_)] if possessing else []
         destination = [("possessing_party", record.to)] if possessing else []
         if owning:
-            source.append(("owning_party", record.from_))
+            previous = record.from_ if kind != Kind.RECEIVE else record.owner_before
+            if previous is not None:
+                source.append(("owning_party", previous))
             destination.append(("owning_party", record.to))
         event["sourceList"] = parties("source", source)
         event["destinationList"] = parties("destination", destination)

@@ -289,8 +289,8 @@ def render(results: dict[str, Any], lib: float, raw: float, bulk: float) -> str:
         f"| handoffs/s, bulk ({BULK_CHUNK} per transaction) | {bulk:.1f} | |",
         f"| bulk / single | {bulk / lib:.1f}× | ≥ 10× |",
         "",
-        "| events in history | verify seconds (RPC path) | peak memory | `--json` written, its own peak "
-        "| RPC calls | eth_getLogs | verdict |",
+        "| events in history | verify seconds (RPC path) | peak memory "
+        "| `--json` written, its own peak | RPC calls | eth_getLogs | verdict |",
         "|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in results["verify"]:
@@ -304,8 +304,8 @@ def render(results: dict[str, Any], lib: float, raw: float, bulk: float) -> str:
         f"Verify seconds are measured in-process, after imports; importing the session and "
         f"verify takes {results['import_seconds']:.2f} s more in a fresh interpreter (what a "
         "`provenance verify` command pays first). Peak memory is tracemalloc's, of the "
-        "verification; then of writing its JSON (streamed) from the report already in memory. Goals at 10,000 events: "
-        "≤ 2 s, ≤ 25 MiB.",
+        "verification; then of writing its JSON (streamed) from the report already in memory. "
+        "Goals at 10,000 events: ≤ 2 s, ≤ 25 MiB.",
     ]
     return "\n".join(lines) + "\n"
 

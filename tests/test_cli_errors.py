@@ -295,6 +295,10 @@ CASES: list[tuple[str, list[str], int, str, str]] = [
     ("recall-empty-reason", ["batch", "recall", B1, "--reason", "", "-a", "dev:1"], 2, "the recall reason must not be empty", "main"),
     ("lift-recall-empty-reason", ["batch", "lift-recall", B4, "--reason", " ", "-a", "dev:0"], 2, "must not be empty", "main"),
     ("malformed-deployment-record", ["batch", "show", B1], 1, "is malformed (expected a JSON object, found list): move it away and deploy again", "malformed"),
+    ("export-into-a-missing-folder", ["epcis", "export", B1, "-o", F + "/no/such/dir/x.jsonld"], 1, "No such file or directory; the folder", "main"),
+    ("export-under-a-file", ["epcis", "export", B1, "-o", F + "/bad.csv/x.jsonld"], 1, "bad.csv is a file, not a folder", "main"),
+    ("labels-under-a-file", ["label", f"{GTIN}:B1", "-o", F + "/bad.csv/labels"], 1, "bad.csv is a file, not a folder", "main"),
+    ("label-sheet-under-a-file", ["label", f"{GTIN}:B1", "-o", F + "/labels", "--sheet", F + "/bad.csv/s.pdf"], 1, "bad.csv is a file, not a folder", "main"),
     ("unwritable-data-directory", ["batch", "create", "--gtin", GTIN, "--lot", "X1", "-q", "1", "-a", "dev:1"], 1, "cannot create the data directory", "unwritable"),
 ]  # fmt: skip
 

@@ -394,6 +394,36 @@ def test_7_expired_windows_are_refused_for_every_time_dependent_write(c: Cli) ->
     assert c.chain.w3.eth.block_number == blocks
 
 
+@pytest.mark.anvil
+def test_7_a_queued_write_that_reverts_on_flush_says_why(home: Path) -> None:
+    """Offline, nothing can be checked before signing; when the queued write reverts on the
+    chain, `outbox flush` decodes the revert instead of saying only "reverted in block N"."""
+    port, url = set_up_node(home)
+    bid = created("REV-1")
+    node.stop(home)
+    stranger = dev_accounts(7)[6].address  # never registered
+    queued = run("handoff", "send", bid, "--to", stranger, "-a", "dev:1")
+    assert "queued in the outbox" in queued.output
+    [entry] = Outbox(home / "outbox").entries(statuses=["pending"])
+
+    node.start("anvil", port, home)
+    flushed = run("outbox", "flush", expect=1)
+    assert only_error(flushed) == (
+        "Error: 1 failed (see `provenance outbox status`; discard with `provenance outbox drop "
+        "TX…`)"
+    )
+    [failed] = [line for line in flushed.output.splitlines() if line.startswith("failed:")]
+    assert failed.startswith(f"failed: {entry.tx_hash}: reverted in block ")
+    assert f"{stranger} is not a registered participant" in failed, failed
+    stored = Outbox(home / "outbox").get(entry.tx_hash)
+    assert stored.status == "failed" and stored.error in failed
+    assert handoffs_on(url, home) == 0  # nothing handed off
+    shown = json.loads(run("batch", "show", bid, "--json").stdout)
+    assert shown["custodian"] == FARM and shown["pending_to"] is None
+    again = run("outbox", "flush")  # a failed entry is not sent again
+    assert entry.tx_hash not in again.output and handoffs_on(url, home) == 0
+
+
 # ------------------------------------------------------------------ misleading or raw messages
 
 

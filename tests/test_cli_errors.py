@@ -327,9 +327,10 @@ def test_bad_input_fails_cleanly_and_changes_nothing(
     assert result.exit_code == code, f"exit {result.exit_code}:\n{output}\n{result.exception!r}"
     assert message in output, output
     assert "Traceback" not in output
-    if code != 2 or args[0] == "docs":  # errors: exactly one line after any usage text
+    if not (args[0] == "verify" and code == 2):  # verify's exit 2 is a verdict, not an error
         error_lines = [line for line in output.splitlines() if line.startswith("Error:")]
-        assert len(error_lines) == 1, output
+        assert len(error_lines) == 1, output  # exactly one line (after the usage text, exit 2)
+        assert message in error_lines[0], output  # and it is the line that says what is wrong
     assert _fingerprint(world, data_dir) == before, "a failed command changed something"
 
 

@@ -314,7 +314,8 @@ def _subprocess_env(c: Cli) -> dict[str, str]:
 def test_6b_no_terminal_says_so(keystore_cli: Cli) -> None:
     c = keystore_cli
     store = keystore_dir(c.home) / "farmer.json"
-    before = _digest(store)
+    before, blocks = _digest(store), c.chain.w3.eth.block_number
+    entries = len(Outbox(c.home / "outbox").entries())
     done = subprocess.run(
         [*PROVENANCE, "batch", "create", "--gtin", GTIN, "--lot", "PW-2", "-q", "1", "-a",
          "farmer"],
@@ -322,10 +323,13 @@ def test_6b_no_terminal_says_so(keystore_cli: Cli) -> None:
         timeout=120, start_new_session=True,  # no controlling terminal either
     )  # fmt: skip
     assert done.returncode == 1, done.stderr
+    [line] = [text for text in done.stderr.splitlines() if text.startswith("Error:")]
     assert "there is no terminal to ask on and standard input gave none: pass --password-file" in (
-        done.stderr
+        line
     )
-    assert "corrupt" not in done.stderr and _digest(store) == before
+    assert "corrupt" not in done.stderr and "Traceback" not in done.stderr
+    assert _digest(store) == before and c.chain.w3.eth.block_number == blocks
+    assert len(Outbox(c.home / "outbox").entries()) == entries  # nothing signed
 
 
 @pytest.mark.anvil

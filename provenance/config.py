@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from provenance.exceptions import ConfigError
 
@@ -38,13 +38,24 @@ def data_dir() -> Path:
 def cannot_write(path: Path, exc: OSError) -> ConfigError:
     """The error for a local file that could not be written."""
     reason = exc.strerror or str(exc)
-    if not path.parent.exists():
+    blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        hint = f"{blocking} is a file, not a folder: give another path"
+    elif not path.parent.exists():
         hint = f"the folder {path.parent} does not exist"
     elif isinstance(exc, PermissionError):
         hint = f"{path.parent} is not writable (set {HOME_ENV} to a folder you can write)"
     else:
         hint = "check the disk and the folder's permissions"
     return ConfigError(f"cannot write {path}: {reason}; {hint}")
+
+
+def open_output(path: Path) -> TextIO:
+    """Open a file the user named for writing (text, UTF-8); one line saying why it cannot be."""
+    try:
+        return path.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise cannot_write(path, exc) from exc
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

@@ -21,7 +21,7 @@ from xml.sax.saxutils import escape
 
 import segno
 
-from provenance.config import DEFAULT_RESOLVER
+from provenance.config import DEFAULT_RESOLVER, cannot_write
 from provenance.encoding import Hex32, keccak_hex
 from provenance.exceptions import InvalidInput
 from provenance.gs1 import Gtin, Lot, batch_id, digital_link
@@ -244,19 +244,43 @@ def sheet_pdf(labels: Sequence[Label]) -> bytes:
 
 
 def write_label(label: Label, folder: Path, formats: Sequence[str] = ("svg", "png")) -> list[Path]:
-    """Write `<gtin>_<lot>.svg` / `.png` into `folder`; returns the paths written."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write `<gtin>_<lot>.svg` / `.png` into `folder` (created if missing); returns the paths
+    written. A folder or file that cannot be written is a `ConfigError` naming it."""
     written = []
     for kind in formats:
-        path = folder / f"{label.stem}.{kind}"
-        if kind == "svg":
-            path.write_text(label_svg(label), encoding="utf-8")
-        elif kind == "png":
-            path.write_bytes(label_png(label))
-        else:
+        if kind not in ("svg", "png"):
             raise InvalidInput(f"unknown label format {kind!r}: svg or png")
+        path = folder / f"{label.stem}.{kind}"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            if kind == "svg":
+                path.write_text(label_svg(label), encoding="utf-8")
+            else:
+                path.write_bytes(label_png(label))
+        except OSError as exc:
+            raise cannot_write(path, exc) from exc
         written.append(path)
     return written
+
+
+def write_labels(
+    labels: Sequence[Label], folder: Path, formats: Sequence[str], sheet: Path | None = None
+) -> tuple[dict[str, list[Path]], list[Path]]:
+    """Each label into `folder` (by URI: the files written), then the sheet, if any. The sheet's
+    name and folder are checked first, so a bad `sheet` writes nothing at all."""
+    if sheet is not None:
+        _sheet_folder(sheet)
+    written = {label.uri: write_label(label, folder, formats) for label in labels}
+    return written, (write_sheet(labels, sheet) if sheet is not None else [])
+
+
+def _sheet_folder(path: Path) -> None:
+    if path.suffix.lower() not in (".pdf", ".svg"):
+        raise InvalidInput(f"invalid sheet {path}: the file name must end in .svg or .pdf")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise cannot_write(path, exc) from exc
 
 
 def write_sheet(labels: Sequence[Label], path: Path) -> list[Path]:
@@ -264,19 +288,23 @@ def write_sheet(labels: Sequence[Label], path: Path) -> list[Path]:
     `sheet.svg`, `sheet-2.svg`, …). Returns the files written."""
     if not labels:
         raise InvalidInput("no labels to put on a sheet")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    suffix = path.suffix.lower()
-    if suffix == ".pdf":
-        path.write_bytes(sheet_pdf(labels))
+    _sheet_folder(path)
+    if path.suffix.lower() == ".pdf":
+        _write(path, sheet_pdf(labels))
         return [path]
-    if suffix != ".svg":
-        raise InvalidInput(f"invalid sheet {path}: the file name must end in .svg or .pdf")
     written = []
     for number, chunk in enumerate(sheet_pages(labels), start=1):
         target = path if number == 1 else path.with_name(f"{path.stem}-{number}{path.suffix}")
-        target.write_text(sheet_svg(chunk), encoding="utf-8")
+        _write(target, sheet_svg(chunk).encode("utf-8"))
         written.append(target)
     return written
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise cannot_write(path, exc) from exc
 
 
 # ------------------------------------------------------------------------- from the chain
@@ -339,5 +367,6 @@ __all__ = [
     "sheet_pdf",
     "sheet_svg",
     "write_label",
+    "write_labels",
     "write_sheet",
 ]

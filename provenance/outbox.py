@@ -45,6 +45,7 @@ from filelock import FileLock, Timeout
 from provenance.chain import NONCE_TAKEN, ChainIdentity, is_connection_error, node_message, short
 from provenance.config import data_dir, write_json_atomic
 from provenance.exceptions import ConfigError, OutboxError
+from provenance.reverts import replay_mined_tx
 
 if TYPE_CHECKING:
     from provenance.chain import Chain
@@ -420,7 +421,7 @@ class Outbox:
     ) -> str:
         receipt = _receipt(chain, entry.tx_hash)
         if receipt is not None:
-            return self._recorded(entry, receipt, settle_seconds, resent=False)
+            return self._recorded(chain, entry, receipt, settle_seconds, resent=False)
         try:
             chain.w3.eth.send_raw_transaction(HexStr(entry.raw_tx))
         except Exception as exc:
@@ -448,7 +449,7 @@ class Outbox:
                         "transaction (the same key used elsewhere?): this one was never recorded",
                     )
                     return "failed"
-                return self._recorded(entry, receipt, settle_seconds, resent=False)
+                return self._recorded(chain, entry, receipt, settle_seconds, resent=False)
         if entry.status == PENDING:
             self.mark(entry.tx_hash, SENT, identity=entry.identity)
         try:
@@ -457,17 +458,25 @@ class Outbox:
             if is_connection_error(exc):
                 raise _EndpointDown from exc
             return "still_pending"  # web3 TimeExhausted: left as sent
-        return self._recorded(entry, receipt, settle_seconds, resent=True)
+        return self._recorded(chain, entry, receipt, settle_seconds, resent=True)
 
     def _recorded(
-        self, entry: OutboxEntry, receipt: Any, settle_seconds: float, resent: bool
+        self,
+        chain: Chain,
+        entry: OutboxEntry,
+        receipt: Any,
+        settle_seconds: float,
+        resent: bool,
     ) -> str:
         if receipt["status"] != 1:
+            block = int(receipt["blockNumber"])
+            decoded = replay_mined_tx(chain, entry.tx_hash, block)
+            why = f": {decoded.message}" if decoded is not None else ""
             self.mark(
                 entry.tx_hash,
                 FAILED,
                 identity=entry.identity,
-                error=f"reverted in block {receipt['blockNumber']}",
+                error=f"reverted in block {block}{why}",
             )
             return "failed"
         if resent:

@@ -693,6 +693,33 @@ def from_web3_error(
     return None
 
 
+def replay_mined(chain: Chain, params: Any, block: int) -> ContractRevert | None:
+    """Why a transaction mined in `block` reverted: its call replayed in that block (its time),
+    then on its parent's state, decoded; None when the node does not reproduce the revert."""
+    for at in (block, max(block - 1, 0)):
+        try:
+            chain.w3.eth.call(params, block_identifier=at)
+        except Exception as exc:
+            decoded = from_web3_error(exc)
+            if decoded is not None:
+                return decoded
+    return None
+
+
+def replay_mined_tx(chain: Chain, tx_hash: str, block: int) -> ContractRevert | None:
+    """`replay_mined` for a transaction known only by its hash (read back from the chain);
+    None when it cannot be read or the revert is not reproduced."""
+    try:
+        tx = chain.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+    except Exception:
+        return None
+    params: dict[str, Any] = {"from": tx["from"], "value": tx.get("value", 0),
+                              "data": tx.get("input", b""), "gas": tx.get("gas")}  # fmt: skip
+    if tx.get("to") is not None:
+        params["to"] = tx["to"]
+    return replay_mined(chain, params, block)
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text[:200]

@@ -65,7 +65,7 @@ from provenance.exceptions import (
 from provenance.money import Amount, format_eth
 from provenance.outbox import FAILED, OPEN_STATUSES, PENDING, SENT, Outbox, OutboxEntry
 from provenance.records import TxResult
-from provenance.reverts import explain, from_web3_error
+from provenance.reverts import explain, from_web3_error, replay_mined
 
 #: Gas limit for a transaction signed while the endpoint is down and its function never ran here.
 OFFLINE_GAS_LIMIT = 1_000_000
@@ -570,18 +570,14 @@ class Transactor:
         block = int(receipt["blockNumber"])
         gas_used = int(receipt["gasUsed"])
         params = request.params(self.address)
-        for at in (block, max(block - 1, 0)):
-            try:
-                self.chain.w3.eth.call(params, block_identifier=at)
-            except Exception as exc:
-                decoded = from_web3_error(exc)
-                if decoded is not None:
-                    decoded.tx_hash = result.tx_hash
-                    decoded.message = (
-                        f"transaction {result.tx_hash} ({request.description}) reverted in "
-                        f"block {block}: {decoded.message}"
-                    )
-                    return decoded
+        decoded = replay_mined(self.chain, params, block)
+        if decoded is not None:
+            decoded.tx_hash = result.tx_hash
+            decoded.message = (
+                f"transaction {result.tx_hash} ({request.description}) reverted in "
+                f"block {block}: {decoded.message}"
+            )
+            return decoded
         if gas_used >= gas_limit:
             cause = f"it ran out of gas (used all {gas_used:,} of its limit)"
         else:

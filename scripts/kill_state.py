@@ -9,8 +9,12 @@ save" is one after which the state file was not replaced (the snapshot was cut s
 Counts as a corruption: a state file that is not a complete snapshot, a node that does not start
 from it, or a chain that went back before the last completed snapshot.
 
-    python scripts/kill_state.py --kills 20 --size-mb 20      # the long run (minutes)
-    python scripts/kill_state.py --kills 3 --size-mb 2        # what the test suite runs
+    python scripts/kill_state.py --during-saves 20 --size-mb 20   # the long run: 20+ kills
+                                                                  # inside saves (about a minute)
+    python scripts/kill_state.py --kills 4 --size-mb 3            # what the test suite runs
+
+`--kills N` kills N times wherever the kills land; `--during-saves N` goes on (after `--kills`)
+until N of the kills landed inside a save.
 
 `--anvil-own-saves` runs the same kills against Anvil saving its own state (`--state FILE
 --state-interval 1`, what `provenance node` did before): the baseline the keeper replaces.
@@ -83,8 +87,9 @@ def _kill(info: node.NodeInfo) -> None:
         time.sleep(0.02)  # the killed node's socket closes when the kernel has reaped it
 
 
-def run(kills: int, size_mb: float, root: Path, seed: int = 1) -> Figures:
-    """The experiment (see the module docstring) in data directory `root`."""
+def run(kills: int, size_mb: float, root: Path, seed: int = 1, during_saves: int = 0) -> Figures:
+    """The experiment (see the module docstring) in data directory `root`: `kills` kills, then
+    more until `during_saves` of them landed inside a save (at most 10 × that many in all)."""
     rng = random.Random(seed)
     figures = Figures()
     port = _free_port()
@@ -100,7 +105,10 @@ def run(kills: int, size_mb: float, root: Path, seed: int = 1) -> Figures:
         figures.snapshot_seconds = time.monotonic() - started
         figures.state_bytes = state.stat().st_size
         good_block = check_state(state).block or 0
-        for _ in range(kills):
+        limit = max(kills, 10 * during_saves)
+        while figures.kills < limit and (
+            figures.kills < kills or figures.during_save < during_saves
+        ):
             rpc(info.url, "evm_mine", [], 10.0)
             mined = _block(info.url)
             before = state.stat().st_mtime_ns
@@ -180,6 +188,9 @@ def baseline(kills: int, size_mb: float, root: Path, seed: int = 1) -> Figures:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument(
+        "--during-saves", type=int, default=0, help="go on until this many kills landed in a save"
+    )
     parser.add_argument("--size-mb", type=float, default=20.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true")
@@ -187,9 +198,11 @@ def main(argv: list[str] | None = None) -> int:
         "--anvil-own-saves", action="store_true", help="the baseline: Anvil saving itself"
     )
     args = parser.parse_args(argv)
-    experiment = baseline if args.anvil_own_saves else run
     with tempfile.TemporaryDirectory(prefix="provenance-kill-") as tmp:
-        figures = experiment(args.kills, args.size_mb, Path(tmp), args.seed)
+        if args.anvil_own_saves:
+            figures = baseline(args.kills, args.size_mb, Path(tmp), args.seed)
+        else:
+            figures = run(args.kills, args.size_mb, Path(tmp), args.seed, args.during_saves)
     if args.json:
         print(json.dumps(asdict(figures), indent=2))
     else:
@@ -201,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"corruptions          {figures.corruptions}")
         for problem in figures.problems:
             print(f"  {problem}")
+    if figures.during_save < args.during_saves:
+        print(f"only {figures.during_save} kills landed inside a save (wanted {args.during_saves})")
+        return 1
     return 1 if figures.corruptions and not args.anvil_own_saves else 0
 
 

@@ -57,6 +57,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         )
 
 
+@pytest.fixture(autouse=True)
+def anvil_only_when_marked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run-time half of the check above: a test without the `anvil` marker that starts an
+    Anvil itself (through `provenance.node`, or a fixture that does) fails here, wherever Anvil is
+    installed, rather than only in a `-m "not anvil"` run on a machine without it."""
+    if request.node.get_closest_marker("anvil") is not None:
+        return
+    real = node.find_binary
+
+    def guarded(engine: str, project_root: Path | None = None) -> Path:
+        found = real(engine, project_root)  # a test of "not installed" gets its NodeError
+        if engine == "anvil":
+            pytest.fail(f"{request.node.nodeid} starts Anvil without the `anvil` marker")
+        return found
+
+    monkeypatch.setattr(node, "find_binary", guarded)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def away_from_the_users_setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """No PROVENANCE_RPC/ACCOUNT/PASSWORD from the user's shell, and a data directory of the

@@ -295,6 +295,10 @@ CASES: list[tuple[str, list[str], int, str, str]] = [
     ("recall-empty-reason", ["batch", "recall", B1, "--reason", "", "-a", "dev:1"], 2, "the recall reason must not be empty", "main"),
     ("lift-recall-empty-reason", ["batch", "lift-recall", B4, "--reason", " ", "-a", "dev:0"], 2, "must not be empty", "main"),
     ("malformed-deployment-record", ["batch", "show", B1], 1, "is malformed (expected a JSON object, found list): move it away and deploy again", "malformed"),
+    ("export-into-a-missing-folder", ["epcis", "export", B1, "-o", F + "/no/such/dir/x.jsonld"], 1, "No such file or directory; the folder", "main"),
+    ("export-under-a-file", ["epcis", "export", B1, "-o", F + "/bad.csv/x.jsonld"], 1, "bad.csv is a file, not a folder", "main"),
+    ("labels-under-a-file", ["label", f"{GTIN}:B1", "-o", F + "/bad.csv/labels"], 1, "bad.csv is a file, not a folder", "main"),
+    ("label-sheet-under-a-file", ["label", f"{GTIN}:B1", "-o", F + "/labels", "--sheet", F + "/bad.csv/s.pdf"], 1, "bad.csv is a file, not a folder", "main"),
     ("unwritable-data-directory", ["batch", "create", "--gtin", GTIN, "--lot", "X1", "-q", "1", "-a", "dev:1"], 1, "cannot create the data directory", "unwritable"),
 ]  # fmt: skip
 
@@ -323,9 +327,10 @@ def test_bad_input_fails_cleanly_and_changes_nothing(
     assert result.exit_code == code, f"exit {result.exit_code}:\n{output}\n{result.exception!r}"
     assert message in output, output
     assert "Traceback" not in output
-    if code != 2 or args[0] == "docs":  # errors: exactly one line after any usage text
+    if not (args[0] == "verify" and code == 2):  # verify's exit 2 is a verdict, not an error
         error_lines = [line for line in output.splitlines() if line.startswith("Error:")]
-        assert len(error_lines) == 1, output
+        assert len(error_lines) == 1, output  # exactly one line (after the usage text, exit 2)
+        assert message in error_lines[0], output  # and it is the line that says what is wrong
     assert _fingerprint(world, data_dir) == before, "a failed command changed something"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import click
@@ -10,6 +11,7 @@ from click.testing import CliRunner
 
 from provenance import __version__
 from provenance.cli import cli
+from tests.support import PROJECT_ROOT
 
 
 def walk(command: click.Command, path: tuple[str, ...] = ()) -> Iterator[tuple[str, click.Command]]:
@@ -104,3 +106,51 @@ def test_python_dash_m_runs_the_cli() -> None:
         [sys.executable, "-m", "provenance", "--version"], capture_output=True, text=True
     )
     assert done.returncode == 0 and __version__ in done.stdout
+
+
+# ------------------------------------------------------------------ commands that messages name
+
+#: `provenance …` as the library's messages and the docs write it (issue 10: a message advised
+#: "check it with `provenance outbox status`" when there was no such command).
+ADVICE = re.compile(r"`provenance ([^`]*)`")
+SOURCES = [
+    *sorted((PROJECT_ROOT / "provenance").rglob("*.py")),
+    PROJECT_ROOT / "README.md",
+    *sorted((PROJECT_ROOT / "docs").glob("*.md")),
+]
+
+
+def _options(command: click.Command) -> set[str]:
+    return {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
+
+
+def advice() -> list[tuple[str, str]]:
+    found = []
+    for path in SOURCES:
+        text = path.read_text(encoding="utf-8")
+        text = re.sub(r"\"\s*\n\s*[rf]?\"", "", text)  # "…" "…" across source lines: one string
+        for match in ADVICE.finditer(text):
+            found.append((f"{path.relative_to(PROJECT_ROOT)}: `provenance {match[1]}`", match[1]))
+    return found
+
+
+@pytest.mark.parametrize(("where", "words"), advice(), ids=[w for w, _ in advice()])
+def test_every_command_and_option_a_message_names_exists(where: str, words: str) -> None:
+    command: click.Command = cli
+    options = {*_options(cli), "--help", "-h"}
+    tokens = words.replace("…", " ").split()
+    while tokens and tokens[0].startswith("-"):  # global options first: `--rpc URL`
+        option = tokens.pop(0).split("=")[0]
+        assert option in options, where
+        param = next((p for p in cli.params if option in p.opts), None)
+        if param is not None and not getattr(param, "is_flag", False) and tokens:
+            tokens.pop(0)
+    while isinstance(command, click.Group) and tokens and not tokens[0].startswith("-"):
+        names = tokens.pop(0).split("/")  # `node start/stop/status`
+        for name in names:
+            assert name in command.commands, f"{where}: no command {name!r}"
+        command = command.commands[names[0]]
+    options |= _options(command)
+    for token in tokens:
+        if token.startswith("--") and not any(c in token for c in "{}[]|"):
+            assert token.split("=")[0] in options, f"{where}: no option {token.split('=')[0]}"

@@ -314,7 +314,8 @@ def _subprocess_env(c: Cli) -> dict[str, str]:
 def test_6b_no_terminal_says_so(keystore_cli: Cli) -> None:
     c = keystore_cli
     store = keystore_dir(c.home) / "farmer.json"
-    before = _digest(store)
+    before, blocks = _digest(store), c.chain.w3.eth.block_number
+    entries = len(Outbox(c.home / "outbox").entries())
     done = subprocess.run(
         [*PROVENANCE, "batch", "create", "--gtin", GTIN, "--lot", "PW-2", "-q", "1", "-a",
          "farmer"],
@@ -322,10 +323,13 @@ def test_6b_no_terminal_says_so(keystore_cli: Cli) -> None:
         timeout=120, start_new_session=True,  # no controlling terminal either
     )  # fmt: skip
     assert done.returncode == 1, done.stderr
+    [line] = [text for text in done.stderr.splitlines() if text.startswith("Error:")]
     assert "there is no terminal to ask on and standard input gave none: pass --password-file" in (
-        done.stderr
+        line
     )
-    assert "corrupt" not in done.stderr and _digest(store) == before
+    assert "corrupt" not in done.stderr and "Traceback" not in done.stderr
+    assert _digest(store) == before and c.chain.w3.eth.block_number == blocks
+    assert len(Outbox(c.home / "outbox").entries()) == entries  # nothing signed
 
 
 @pytest.mark.anvil
@@ -394,6 +398,36 @@ def test_7_expired_windows_are_refused_for_every_time_dependent_write(c: Cli) ->
     assert c.chain.w3.eth.block_number == blocks
 
 
+@pytest.mark.anvil
+def test_7_a_queued_write_that_reverts_on_flush_says_why(home: Path) -> None:
+    """Offline, nothing can be checked before signing; when the queued write reverts on the
+    chain, `outbox flush` decodes the revert instead of saying only "reverted in block N"."""
+    port, url = set_up_node(home)
+    bid = created("REV-1")
+    node.stop(home)
+    stranger = dev_accounts(7)[6].address  # never registered
+    queued = run("handoff", "send", bid, "--to", stranger, "-a", "dev:1")
+    assert "queued in the outbox" in queued.output
+    [entry] = Outbox(home / "outbox").entries(statuses=["pending"])
+
+    node.start("anvil", port, home)
+    flushed = run("outbox", "flush", expect=1)
+    assert only_error(flushed) == (
+        "Error: 1 failed (see `provenance outbox status`; discard with `provenance outbox drop "
+        "TX…`)"
+    )
+    [failed] = [line for line in flushed.output.splitlines() if line.startswith("failed:")]
+    assert failed.startswith(f"failed: {entry.tx_hash}: reverted in block ")
+    assert f"{stranger} is not a registered participant" in failed, failed
+    stored = Outbox(home / "outbox").get(entry.tx_hash)
+    assert stored.status == "failed" and stored.error in failed
+    assert handoffs_on(url, home) == 0  # nothing handed off
+    shown = json.loads(run("batch", "show", bid, "--json").stdout)
+    assert shown["custodian"] == FARM and shown["pending_to"] is None
+    again = run("outbox", "flush")  # a failed entry is not sent again
+    assert entry.tx_hash not in again.output and handoffs_on(url, home) == 0
+
+
 # ------------------------------------------------------------------ misleading or raw messages
 
 
@@ -441,9 +475,11 @@ def test_ctrl_c_during_verify_exits_130_not_a_verdict(silent_endpoint: str, tmp_
     )  # fmt: skip
     time.sleep(3)  # importing, then waiting on the silent endpoint
     process.send_signal(signal.SIGINT)
-    _out, err = process.communicate(timeout=30)
+    out, err = process.communicate(timeout=30)
     assert process.returncode == 130, err
-    assert "Error: interrupted: nothing was sent" in err
+    [line] = [text for text in err.splitlines() if text.startswith("Error:")]
+    assert line.startswith("Error: interrupted: nothing was sent"), err
+    assert "Traceback" not in err and "WARNING" not in out
 
 
 @pytest.mark.anvil
@@ -468,7 +504,9 @@ def test_ctrl_c_after_a_write_was_sent_says_it_was_sent(c: Cli, anvil_chain: Cha
         w3.provider.make_request("evm_setAutomine", [True])  # type: ignore[arg-type]
         w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
     assert process.returncode == 130, err
-    assert f"Error: interrupted after signing {entry.tx_hash}: journaled in the outbox" in err
+    [line] = [text for text in err.splitlines() if text.startswith("Error:")]
+    assert line.startswith(f"Error: interrupted after signing {entry.tx_hash}: journaled in the")
+    assert "Traceback" not in err
     assert "Aborted!" not in err
     c.run("outbox", "flush")
     assert Outbox(c.home / "outbox").get(entry.tx_hash).status in ("confirmed", "final")

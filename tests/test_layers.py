@@ -1,9 +1,11 @@
 """The package's shape: imports only point down the layers of docs/design.md, one exception root
-with its category bases, and `--help` without the heavy libraries."""
+with its category bases, `--help` without the heavy libraries; the layout that README and
+docs/design.md describe is the code's; tests share helpers through tests/support only."""
 
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -130,3 +132,109 @@ def test_help_loads_no_heavy_library() -> None:
         cwd=PROJECT_ROOT,
     )  # fmt: skip
     assert done.stdout.strip() == "[]"
+
+
+# ------------------------------------------------------------------ the documented layout
+
+LAYER_WORDS = {"base": 0, "transport": 1, "clients": 2, "services": 3, "shell": 4, "shells": 4}
+NAME = re.compile(r"[a-z0-9_]+(?:\.py|/)")
+
+
+def code_modules() -> set[str]:
+    """Top-level modules (`name.py`) and packages (`name/`) of the library."""
+    names = {p.name for p in PACKAGE.glob("*.py") if p.stem not in ("__init__", "__main__")}
+    names |= {f"{p.name}/" for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    return names
+
+
+def files_of(package: str) -> set[str]:
+    folder = PACKAGE / package
+    found = {p.name for p in folder.glob("*.py") if p.name != "__init__.py"}
+    return found | {
+        f"{p.name}/" for p in folder.iterdir() if p.is_dir() and p.name != "__pycache__"
+    }
+
+
+def design_block() -> str:
+    text = (PROJECT_ROOT / "docs" / "design.md").read_text(encoding="utf-8")
+    section = text.split("## Python library", 1)[1]
+    return section.split("```", 2)[1]
+
+
+def design_layers() -> dict[str, int]:
+    """Module → layer, from the layer diagram of docs/design.md ("Python library")."""
+    found: dict[str, int] = {}
+    layer = -1
+    for line in design_block().splitlines():
+        word = line.split(" ", 1)[0]
+        if word in LAYER_WORDS:
+            layer = LAYER_WORDS[word]
+        for name in NAME.findall(re.sub(r"\([^)]*\)", "", line)):
+            found[name] = layer
+    return found
+
+
+def readme_layers() -> dict[str, int]:
+    """Module → layer, from the `provenance/` rows of the README's "Layout" block."""
+    block = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8").split("## Layout", 1)[1]
+    lines = block.split("```", 2)[1].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("provenance/"))
+    found: dict[str, int] = {}
+    for line in lines[start + 1 :]:
+        if not line.startswith("  "):
+            break
+        if line.startswith("   "):
+            continue  # a continuation of the description column
+        left, _, right = line.strip().partition("  ")
+        layer = LAYER_WORDS.get(right.strip().split(":", 1)[0], LAYER_WORDS["base"])
+        for name in NAME.findall(left):
+            found[name] = layer
+    return found
+
+
+def test_the_design_doc_names_every_module_in_its_layer() -> None:
+    documented = design_layers()
+    documented.pop("scripts/", None)  # a shell outside the package
+    assert set(documented) == code_modules()
+    for name, layer in documented.items():
+        if name != "artifacts/":
+            assert LAYERS[name.removesuffix(".py").removesuffix("/")] == layer, name
+
+
+def test_the_readme_layout_names_every_module_in_its_layer() -> None:
+    documented = readme_layers()
+    assert set(documented) == code_modules()
+    for name, layer in documented.items():
+        if name != "artifacts/":
+            assert LAYERS[name.removesuffix(".py").removesuffix("/")] == layer, name
+
+
+@pytest.mark.parametrize("package", ["verify", "index"])
+def test_the_design_doc_lists_the_files_of_each_package(package: str) -> None:
+    match = re.search(rf"{package}/ \(([^)]*)\)", design_block())
+    assert match is not None, package
+    assert set(match.group(1).split()) == files_of(package)
+
+
+def test_the_cli_and_web_files_are_where_the_docs_say() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    for name in ("context.py", "options.py", "output.py"):
+        assert name in design_block() and (PACKAGE / "cli" / name).is_file(), name
+    web = readme.split("  web/", 1)[1].split("  cli/", 1)[0]
+    assert set(NAME.findall(web)) == files_of("web")
+
+
+def test_tests_share_helpers_through_the_support_package_only() -> None:
+    """No test module imports from another test module or from a conftest."""
+    for path in sorted((PROJECT_ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            for name in names:
+                last = name.split(".")[-1]
+                assert not (last.startswith("test_") or last == "conftest"), (
+                    f"{path.relative_to(PROJECT_ROOT)} imports {name}: move it to tests/support"
+                )

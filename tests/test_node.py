@@ -162,13 +162,13 @@ def test_a_damaged_state_file_is_refused_with_the_way_out(tmp_path: Path) -> Non
 
 @pytest.mark.anvil
 def test_kill_9_during_snapshots_never_damages_the_state(tmp_path: Path) -> None:
-    """The suite's short run of `scripts/kill_state.py` (the long one: 20+ kills, 20 MB)."""
+    """The suite's short run of `scripts/kill_state.py` (the long one: `--during-saves 20`)."""
     sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
     try:
         import kill_state
     finally:
         sys.path.pop(0)
-    figures = kill_state.run(kills=4, size_mb=3, root=tmp_path, seed=7)
-    assert figures.kills == 4 and figures.state_bytes > 2_000_000
+    figures = kill_state.run(kills=4, size_mb=3, root=tmp_path, seed=7, during_saves=2)
+    assert figures.kills >= 4 and figures.state_bytes > 2_000_000
     assert figures.corruptions == 0, figures.problems
-    assert figures.during_save >= 1  # at least one kill landed inside a save
+    assert figures.during_save >= 2  # kills that landed inside a save

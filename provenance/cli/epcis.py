@@ -208,6 +208,7 @@ def export_cmd(
         provenance epcis export https://id.gs1.org/01/09506000134352/10/FARM-001 --lineage
         provenance epcis export --all --from-block 100 -o history.jsonld
     """
+    from provenance.config import open_output
     from provenance.epcis.export import export
     from provenance.gs1 import batch_id
 
@@ -228,7 +229,7 @@ def export_cmd(
         raise click.UsageError("--lineage needs a batch")
     registry = env.registry()
     store = None if no_store else _store(store_dir)
-    handle = output.open("w", encoding="utf-8") if output else sys.stdout
+    handle = open_output(output) if output else sys.stdout
     try:
         if sys.stderr.isatty():
             from rich.console import Console

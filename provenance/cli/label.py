@@ -75,7 +75,7 @@ def label(
         provenance --rpc http://127.0.0.1:8545 label --all-of 09521234000013 --sheet jam.pdf
     """
     from provenance.exceptions import InvalidInput
-    from provenance.labels import Label, batches_of_gtin, parse_label_ref, write_label, write_sheet
+    from provenance.labels import Label, batches_of_gtin, parse_label_ref, write_labels
 
     if not refs and not all_of:
         raise click.UsageError("give at least one BATCH (GTIN:LOT or a Digital Link), or --all-of")
@@ -86,8 +86,7 @@ def label(
             raise InvalidInput(f"no batch of GTIN {all_of} is recorded on this chain")
         labels += [Label.of(gtin, lot, resolver) for gtin, lot in found]
     unique = list({item.uri: item for item in labels}.values())
-    written = {item.uri: write_label(item, output, formats or ("svg", "png")) for item in unique}
-    sheets = write_sheet(unique, sheet) if sheet is not None else []
+    written, sheets = write_labels(unique, output, formats or ("svg", "png"), sheet)
     if as_json:
         print_json(
             {

@@ -24,7 +24,7 @@ from web3 import Web3
 from web3.middleware.base import Web3Middleware
 from web3.types import FilterParams, LogReceipt, RPCEndpoint, RPCResponse
 
-from provenance.chain import Chain, is_connection_error, node_message
+from provenance.chain import EMBEDDED, Chain, is_connection_error, node_message
 from provenance.exceptions import ChainError
 from provenance.rpc import is_range_refusal
 
@@ -117,6 +117,8 @@ def fetch_logs(
     if max_range < 1:
         raise ValueError("max_range must be at least 1")
     w3 = chain.w3
+    # the embedded chain's provider needs web3's request formatting (snake_case filter keys)
+    raw = raw and chain.rpc != EMBEDDED
     end_block = w3.eth.block_number if to_block == "latest" else int(to_block)
     addresses: list[ChecksumAddress] | ChecksumAddress = (
         to_checksum_address(address)

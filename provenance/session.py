@@ -21,7 +21,7 @@ ever sent to another chain that happens to have the same chain id.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from provenance.outbox import Outbox
     from provenance.registry import RegistryClient
     from provenance.transactions import Transactor
+    from provenance.verify import Report
 
 EMBEDDED = "embedded"
 ACCOUNT_ENV = "PROVENANCE_ACCOUNT"
@@ -237,6 +238,57 @@ class Session:
         )
         self._deployment = deployment
         return deployment
+
+    # ------------------------------------------------------------------------- reading
+
+    def index_file(self) -> Path | None:
+        """The local index of this chain identity and deployment, if one was synced (`provenance
+        index sync`); never an index of another chain or deployment."""
+        from provenance.verify import find_index_for
+
+        if self.embedded:
+            return None
+        return find_index_for(self.chain_for_reading().identity, self.deployment(), self._root)
+
+    def chain_for_reading(self, *, use_index: bool = True) -> Chain:
+        """The chain to read from. When it does not answer but a local record knows its identity
+        and an index of it was synced (`use_index`), an offline `Chain` of that identity: the
+        index answers, as of its tip. Else `ChainUnreachable`."""
+        from provenance.chain import Chain
+
+        try:
+            return self.chain()
+        except ChainUnreachable:
+            target = self.target()
+            if not use_index or target.known is None:
+                raise
+            from provenance.deploy import read_record
+            from provenance.verify import find_index_for
+
+            record = read_record(target.known, self._root)
+            if record is None or find_index_for(target.known, record, self._root) is None:
+                raise
+            self._chain = Chain.offline(target.url, target.known, timeout=self.timeout)
+            return self._chain
+
+    def verify(
+        self,
+        batch_id: str,
+        *,
+        docs: Sequence[Path] = (),
+        names: Mapping[str, str] | None = None,
+        use_index: bool = True,
+    ) -> Report:
+        """`provenance.verify.verify` on the session's chain and deployment, through the local
+        index of this chain identity and deployment when one exists (and `use_index`): topped up
+        over RPC, or alone, as of its tip, while the chain does not answer. Never writes to the
+        index (`provenance index sync` does)."""
+        from provenance.verify import verify
+
+        chain = self.chain_for_reading(use_index=use_index)
+        deployment = self.deployment()
+        index = self.index_file() if use_index else None
+        return verify(chain, deployment, batch_id, docs=docs, names=names, index=index)
 
     # ------------------------------------------------------------------------- who
 

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from provenance.registry import RegistryClient
     from provenance.transactions import Transactor
     from provenance.verify import Report
+    from provenance.verify.source import IndexReader
 
 EMBEDDED = "embedded"
 ACCOUNT_ENV = "PROVENANCE_ACCOUNT"
@@ -79,6 +80,7 @@ class Session:
         root: Path | None = None,
         timeout: float | None = None,
         signer: LocalAccount | None = None,
+        use_index: bool = True,
     ) -> None:
         self.rpc = rpc or None
         self.account = account
@@ -91,6 +93,9 @@ class Session:
         self._signer: LocalAccount | None = signer
         self._transactor: Transactor | None = None
         self._outbox: Outbox | None = None
+        self.use_index = use_index  # read events through the local index when there is one
+        self._reader: IndexReader | None = None
+        self._reader_checked = False
 
     # ------------------------------------------------------------------------- where
 
@@ -271,6 +276,26 @@ class Session:
             self._chain = Chain.offline(target.url, target.known, timeout=self.timeout)
             return self._chain
 
+    def event_reader(self) -> IndexReader | None:
+        """The local index of this chain and deployment, topped up over RPC, for the read-only
+        clients' event scans (None: no index, `use_index` off, or its tip left the chain)."""
+        if not self._reader_checked:
+            self._reader_checked = True
+            path = self.index_file() if self.use_index else None
+            if path is not None:
+                from provenance.index.store import IndexStore
+                from provenance.verify.collect import _decoder
+                from provenance.verify.source import IndexOffChain, IndexReader
+
+                store = IndexStore(path, create=False, readonly=True)
+                try:
+                    self._reader = IndexReader(
+                        store, self.chain(), _decoder(), confirmations=store.confirmations or 0
+                    )
+                except IndexOffChain:
+                    store.close()
+        return self._reader
+
     def verify(
         self,
         batch_id: str,
@@ -285,6 +310,7 @@ class Session:
         index (`provenance index sync` does)."""
         from provenance.verify import verify
 
+        use_index = use_index and self.use_index
         chain = self.chain_for_reading(use_index=use_index)
         deployment = self.deployment()
         index = self.index_file() if use_index else None
@@ -347,11 +373,17 @@ class Session:
 
         chain = self.chain(for_write=write)
         transactor = self.transactor() if write else None
-        return RegistryClient.from_deployment(chain, self.deployment(), transactor)
+        client = RegistryClient.from_deployment(chain, self.deployment(), transactor)
+        if not write:
+            client.events_from = self.event_reader()
+        return client
 
     def agreements(self, *, write: bool = False) -> AgreementsClient:
         from provenance.agreements import AgreementsClient
 
         chain = self.chain(for_write=write)
         transactor = self.transactor() if write else None
-        return AgreementsClient.from_deployment(chain, self.deployment(), transactor)
+        client = AgreementsClient.from_deployment(chain, self.deployment(), transactor)
+        if not write:
+            client.events_from = self.event_reader()
+        return client

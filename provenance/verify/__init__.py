@@ -106,14 +106,7 @@ def verify(
     report = analyze(history, docs=doc_hashes, names=names)
     as_of = reader.as_of()
     if not as_of.chain_reachable:
-        notes.append(
-            Reason(
-                WARNING,
-                f"the chain at {chain.rpc} does not answer: this is the local index's answer "
-                f"as of block {as_of.block}; anything recorded after it (a recall…) is not "
-                "shown",
-            )
-        )
+        notes.append(unreachable_reason(chain.rpc, as_of.block))
     report = replace(
         report,
         source=as_of.source,
@@ -126,6 +119,15 @@ def verify(
         ),
     )
     return report.with_reasons(*notes) if notes else report
+
+
+def unreachable_reason(rpc: str, block: int) -> Reason:
+    """The warning of an answer from the index alone, the chain at `rpc` being down."""
+    return Reason(
+        WARNING,
+        f"the chain at {rpc} does not answer: this is the local index's answer as of block "
+        f"{block}; anything recorded after it (a recall…) is not shown",
+    )
 
 
 def _index_reader(
@@ -199,5 +201,6 @@ __all__ = [
     "collect",
     "find_index_for",
     "index_key",
+    "unreachable_reason",
     "verify",
 ]

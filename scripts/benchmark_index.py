@@ -79,7 +79,9 @@ class Filler:
         self.contract = operator.contract
         self.lots = 0
         w3 = chain.w3
-        self.nonces: dict[str, int] = {a.address: w3.eth.get_transaction_count(a.address) for a in dev_accounts(3)}
+        self.nonces: dict[str, int] = {
+            a.address: w3.eth.get_transaction_count(a.address) for a in dev_accounts(3)
+        }
         self.fees = {"maxFeePerGas": 2 * w3.eth.gas_price + 10**9, "maxPriorityFeePerGas": 10**9}
         self.gas: dict[str, int] = {}
 
@@ -116,7 +118,7 @@ class Filler:
         self._send([self._sign(self.farm, self.contract.functions.createBatches(new), "once")])
         batch, holder, other, events = batch_id(GTIN, lot), self.farm, self.carrier, 1
         quantity = 10 * 2**levels
-        for level in range(levels):
+        for _ in range(levels):
             bid = bytes.fromhex(batch[2:])
             give = self.contract.functions.initiateHandoffs(
                 [bid], other.address, 0, 0, 0, True, ZERO

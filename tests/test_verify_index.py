@@ -18,7 +18,7 @@ from provenance import node
 from provenance.cli import cli
 from provenance.encoding import to_hex32
 from provenance.exceptions import ChainUnreachable, ConfigError
-from provenance.index import IndexStore, sync
+from provenance.index import IndexStore, SyncOptions, sync
 from provenance.session import Session
 from provenance.verify import INFO, WARNING, Verdict, find_index_for, verify
 from tests.support.index import (
@@ -213,3 +213,24 @@ def test_an_index_of_another_chain_identity_is_never_used(tmp_path: Path) -> Non
         assert find_index_for(first.chain.identity, old_writer.deployment, root) == Path(old.path)
     finally:
         node.stop(root)
+
+
+def test_unconfirmed_events_are_the_same_on_both_paths_and_never_decide(home: Node) -> None:
+    writer = Writer.deployed(home.chain, home.root)
+    [jam] = writer.create("JAM")
+    writer.hand_over([jam])
+    home.rpc("anvil_mine", 5)  # the history so far is 5+ blocks deep
+    synced = sync(home.url, writer.deployment, root=home.root,
+                  options=SyncOptions(confirmations=3))  # fmt: skip
+    _recall(writer, jam)  # topped up, 1 block deep: unconfirmed at 3 confirmations
+    by_index = verify(home.chain, writer.deployment, jam, index=Path(synced.path))
+    by_rpc = verify(home.chain, writer.deployment, jam, confirmations=3)
+    assert comparable(by_index) == comparable(by_rpc)
+    assert by_index.as_of is not None and by_index.as_of.confirmations == 3
+    assert by_index.verdict is Verdict.VERIFIED  # the recall alone does not decide…
+    assert [u.event for u in by_index.unconfirmed] == ["BatchRecalled"]
+    assert [r.batch_id for r in by_index.recalls] == [jam]  # …but it is shown
+    assert any("would make it FAILED" in r.message for r in by_index.reasons)
+    home.rpc("anvil_mine", 3)  # now deep enough
+    settled = verify(home.chain, writer.deployment, jam, index=Path(synced.path))
+    assert settled.verdict is Verdict.FAILED and settled.unconfirmed == ()

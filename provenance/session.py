@@ -253,7 +253,8 @@ class Session:
 
         if self.embedded:
             return None
-        return find_index_for(self.chain_for_reading().identity, self.deployment(), self._root)
+        chain = self._chain or self.chain_for_reading()  # an offline chain is not asked again
+        return find_index_for(chain.identity, self.deployment(), self._root)
 
     def chain_for_reading(self, *, use_index: bool = True) -> Chain:
         """The chain to read from. When it does not answer but a local record knows its identity

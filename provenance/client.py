@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from eth_utils.address import to_checksum_address
 from web3.contract import Contract
@@ -22,8 +22,18 @@ from provenance.reverts import explain
 from provenance.transactions import Transactor
 
 
+class EventQuery(Protocol):
+    """Where event scans can come from instead of `eth_getLogs` (the session hands a client the
+    local index topped up over RPC: `provenance.verify.source.IndexReader`)."""
+
+    def events(self, address: str, topics: Sequence[Any]) -> Sequence[Event]: ...
+
+
 class ContractClient:
-    """One deployed contract. `transactor` is needed for writes only."""
+    """One deployed contract. `transactor` is needed for writes only. `events_from`, when set,
+    answers the event scans (same question, same decoded events, in chain order)."""
+
+    events_from: EventQuery | None = None
 
     #: How messages name the contract ("registry", "agreements").
     kind = "contract"
@@ -56,6 +66,11 @@ class ContractClient:
         `from_block`."""
         first: Topic = [self.decoder.topic(name) for name in names]
         rest = [cast(Topic, topic) for topic in topics]
+        if self.events_from is not None:
+            try:
+                return list(self.events_from.events(self.address, [first, *rest]))
+            except Exception as exc:
+                raise explain(exc, self.chain, f"reading the {self.kind}'s events") from exc
         try:
             logs = fetch_logs(self.chain, self.address, [first, *rest], self.from_block)
         except Exception as exc:

@@ -21,7 +21,7 @@ ever sent to another chain that happens to have the same chain id.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from provenance.outbox import Outbox
     from provenance.registry import RegistryClient
     from provenance.transactions import Transactor
+    from provenance.verify import Report
+    from provenance.verify.source import IndexReader
 
 EMBEDDED = "embedded"
 ACCOUNT_ENV = "PROVENANCE_ACCOUNT"
@@ -78,6 +80,7 @@ class Session:
         root: Path | None = None,
         timeout: float | None = None,
         signer: LocalAccount | None = None,
+        use_index: bool = True,
     ) -> None:
         self.rpc = rpc or None
         self.account = account
@@ -90,6 +93,9 @@ class Session:
         self._signer: LocalAccount | None = signer
         self._transactor: Transactor | None = None
         self._outbox: Outbox | None = None
+        self.use_index = use_index  # read events through the local index when there is one
+        self._reader: IndexReader | None = None
+        self._reader_checked = False
 
     # ------------------------------------------------------------------------- where
 
@@ -238,6 +244,79 @@ class Session:
         self._deployment = deployment
         return deployment
 
+    # ------------------------------------------------------------------------- reading
+
+    def index_file(self) -> Path | None:
+        """The local index of this chain identity and deployment, if one was synced (`provenance
+        index sync`); never an index of another chain or deployment."""
+        from provenance.verify import find_index_for
+
+        if self.embedded:
+            return None
+        chain = self._chain or self.chain_for_reading()  # an offline chain is not asked again
+        return find_index_for(chain.identity, self.deployment(), self._root)
+
+    def chain_for_reading(self, *, use_index: bool = True) -> Chain:
+        """The chain to read from. When it does not answer but a local record knows its identity
+        and an index of it was synced (`use_index`), an offline `Chain` of that identity: the
+        index answers, as of its tip. Else `ChainUnreachable`."""
+        from provenance.chain import Chain
+
+        try:
+            return self.chain()
+        except ChainUnreachable:
+            target = self.target()
+            if not use_index or target.known is None:
+                raise
+            from provenance.deploy import read_record
+            from provenance.verify import find_index_for
+
+            record = read_record(target.known, self._root)
+            if record is None or find_index_for(target.known, record, self._root) is None:
+                raise
+            self._chain = Chain.offline(target.url, target.known, timeout=self.timeout)
+            return self._chain
+
+    def event_reader(self) -> IndexReader | None:
+        """The local index of this chain and deployment, topped up over RPC, for the read-only
+        clients' event scans (None: no index, `use_index` off, or its tip left the chain)."""
+        if not self._reader_checked:
+            self._reader_checked = True
+            path = self.index_file() if self.use_index else None
+            if path is not None:
+                from provenance.index.store import IndexStore
+                from provenance.verify.collect import _decoder
+                from provenance.verify.source import IndexOffChain, IndexReader
+
+                store = IndexStore(path, create=False, readonly=True)
+                try:
+                    self._reader = IndexReader(
+                        store, self.chain(), _decoder(), confirmations=store.confirmations or 0
+                    )
+                except IndexOffChain:
+                    store.close()
+        return self._reader
+
+    def verify(
+        self,
+        batch_id: str,
+        *,
+        docs: Sequence[Path] = (),
+        names: Mapping[str, str] | None = None,
+        use_index: bool = True,
+    ) -> Report:
+        """`provenance.verify.verify` on the session's chain and deployment, through the local
+        index of this chain identity and deployment when one exists (and `use_index`): topped up
+        over RPC, or alone, as of its tip, while the chain does not answer. Never writes to the
+        index (`provenance index sync` does)."""
+        from provenance.verify import verify
+
+        use_index = use_index and self.use_index
+        chain = self.chain_for_reading(use_index=use_index)
+        deployment = self.deployment()
+        index = self.index_file() if use_index else None
+        return verify(chain, deployment, batch_id, docs=docs, names=names, index=index)
+
     # ------------------------------------------------------------------------- who
 
     def signer(self, *, offline: bool = False) -> LocalAccount:
@@ -295,11 +374,17 @@ class Session:
 
         chain = self.chain(for_write=write)
         transactor = self.transactor() if write else None
-        return RegistryClient.from_deployment(chain, self.deployment(), transactor)
+        client = RegistryClient.from_deployment(chain, self.deployment(), transactor)
+        if not write:
+            client.events_from = self.event_reader()
+        return client
 
     def agreements(self, *, write: bool = False) -> AgreementsClient:
         from provenance.agreements import AgreementsClient
 
         chain = self.chain(for_write=write)
         transactor = self.transactor() if write else None
-        return AgreementsClient.from_deployment(chain, self.deployment(), transactor)
+        client = AgreementsClient.from_deployment(chain, self.deployment(), transactor)
+        if not write:
+            client.events_from = self.event_reader()
+        return client

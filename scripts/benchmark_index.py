@@ -1,7 +1,17 @@
-"""Index sync throughput and memory on Anvil, from a chain holding up to 100,000 events.
+"""Index sync throughput and memory, and verify from the index against RPC, on Anvil, from a
+chain holding up to 100,000 events.
 
-    python scripts/benchmark_index.py                # 10k, 50k and 100k events
-    python scripts/benchmark_index.py --quick        # 2k and 10k (a smoke run)
+    python scripts/benchmark_index.py                # 1k, 10k and 100k events
+    python scripts/benchmark_index.py --sizes 1000,10000,50000
+    python scripts/benchmark_index.py --quick        # 1k and 5k (a smoke run)
+
+Before the bulk history, one batch gets a 10-level lineage (at each level it is handed to the
+other party, who accepts it with title and splits it in two, the next level going on with the
+first child): 51 events of its own, 10 ancestors. At each size `verify` of that batch runs
+in-process (imports done, one warm-up run) from the index (`verify(..., index=…)`: SQLite up to
+the tip, the tip checked on the chain, no top-up needed) and over RPC alone; the table gives the
+median of several runs and the ratio, and the index time at the largest size against the
+smallest (flat: ≤ 2).
 
 The chain is filled with the registry's bulk entry points (`createBatches`, `initiateHandoffs`,
 `acceptHandoffs`, 200 batches a transaction: 3 events per batch). At each size a fresh index is
@@ -17,6 +27,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,8 +41,8 @@ from eth_account.signers.local import LocalAccount
 
 from provenance import node
 from provenance.chain import Chain, connect, dev_accounts
-from provenance.deploy import Deployment, deploy
-from provenance.gs1 import batch_id
+from provenance.deploy import Deployment, deploy, record_path
+from provenance.gs1 import batch_id, lot_to_bytes32
 from provenance.records import NewBatch, Role
 from provenance.registry import RegistryClient
 from provenance.transactions import Transactor
@@ -41,6 +53,8 @@ PREFIX = "9506000"
 CHUNK = 200  # batches per bulk transaction
 ZERO = b"\0" * 32
 GOAL = 5_000
+VERIFY_GOAL_MS = 50
+LEVELS = 10
 
 
 def free_port() -> int:
@@ -66,12 +80,16 @@ class Filler:
         self.contract = operator.contract
         self.lots = 0
         w3 = chain.w3
-        self.nonces = {a.address: w3.eth.get_transaction_count(a.address) for a in dev_accounts(3)}
+        self.nonces: dict[str, int] = {
+            a.address: w3.eth.get_transaction_count(a.address) for a in dev_accounts(3)
+        }
         self.fees = {"maxFeePerGas": 2 * w3.eth.gas_price + 10**9, "maxPriorityFeePerGas": 10**9}
         self.gas: dict[str, int] = {}
 
     def _sign(self, account: LocalAccount, call: Any, kind: str) -> bytes:
-        if kind not in self.gas:  # measured once, on the first (state-independent enough) call
+        if kind not in self.gas or kind.startswith(
+            "once"
+        ):  # measured once, on the first (state-independent enough) call
             self.gas[kind] = int(call.estimate_gas({"from": account.address}) * 1.3)
         tx = call.build_transaction(
             {
@@ -93,6 +111,53 @@ class Filler:
                 last = bytes(w3.eth.send_raw_transaction(item))
             receipt = self.chain.wait_for_receipt(last, timeout=600)
             assert receipt["status"] == 1, "a bulk transaction reverted"
+
+    def lineage(self, levels: int = LEVELS) -> tuple[str, int]:
+        """A batch at the end of `levels` splits; returns it and the events of its lineage."""
+        lot = "LIN"  # each child's lot extends its parent's (the registry requires it)
+        new = [NewBatch(GTIN, lot, 10 * 2**levels).to_tuple()]
+        self._send([self._sign(self.farm, self.contract.functions.createBatches(new), "once")])
+        batch, holder, other, events = batch_id(GTIN, lot), self.farm, self.carrier, 1
+        quantity = 10 * 2**levels
+        for _ in range(levels):
+            bid = bytes.fromhex(batch[2:])
+            give = self.contract.functions.initiateHandoffs(
+                [bid], other.address, 0, 0, 0, True, ZERO
+            )
+            self._send([self._sign(holder, give, "once")])
+            take = self.contract.functions.acceptHandoffs([bid], ZERO)
+            self._send([self._sign(other, take, "once")])
+            holder, other = other, holder
+            quantity //= 2
+            parts = [(lot_to_bytes32(f"{lot}{'AB'[i]}"), quantity) for i in (0, 1)]
+            split = self.contract.functions.splitBatch(bid, lot_to_bytes32(lot), parts, 0, ZERO)
+            self._send([self._sign(holder, split, "once")])
+            lot = f"{lot}A"
+            batch = batch_id(GTIN, lot)
+            events += 5  # initiated, accepted, consumed, split ×2
+        return batch, events
+
+    def long_history(self, events: int) -> str:
+        """A batch handed back and forth until it has about `events` events of its own."""
+        batch = batch_id(GTIN, "LONG")
+        new = [NewBatch(GTIN, "LONG", 10).to_tuple()]
+        self._send([self._sign(self.farm, self.contract.functions.createBatches(new), "once")])
+        bid = bytes.fromhex(batch[2:])
+        holder, other = self.farm, self.carrier
+        raw: list[bytes] = []
+        for turn in range(max(1, (events - 1) // 2)):
+            give = self.contract.functions.initiateHandoffs(
+                [bid], other.address, 0, 0, 0, False, ZERO
+            )
+            take = self.contract.functions.acceptHandoffs([bid], ZERO)
+            if turn == 0:  # mined one by one: each gas estimate needs the state before it
+                self._send([self._sign(holder, give, "give")])
+                self._send([self._sign(other, take, "take")])
+            else:  # then signed with the measured gas and pipelined
+                raw += [self._sign(holder, give, "give"), self._sign(other, take, "take")]
+            holder, other = other, holder
+        self._send(raw)
+        return batch
 
     def add(self, events: int) -> int:
         """About `events` more events (3 per batch: created, handed off, accepted)."""
@@ -146,41 +211,118 @@ def measure(url: str, record: Path, workdir: Path) -> dict[str, Any]:
         "pages": result["pages"],
         "http_requests": result["rpc"]["http_requests"],
         "index_mib": round(Path(result["path"]).stat().st_size / 2**20, 1),
+        "path": result["path"],
+    }
+
+
+def time_verify(
+    chain: Chain, deployment: Deployment, batch: str, index: Path | None, runs: int
+) -> tuple[float, Any]:
+    """Median seconds of `runs` verifications (after one warm-up), and the last report."""
+    from provenance.verify import verify
+
+    report = verify(chain, deployment, batch, index=index)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        report = verify(chain, deployment, batch, index=index)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), report
+
+
+def measure_verify(
+    chain: Chain, deployment: Deployment, batch: str, index: Path, runs: int
+) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    by_index, indexed = time_verify(chain, deployment, batch, index, runs)
+    by_rpc, plain = time_verify(chain, deployment, batch, None, max(3, runs // 4))
+    same = {k: v for k, v in asdict(indexed).items() if k not in ("stats", "source", "as_of")}
+    assert same == {k: v for k, v in asdict(plain).items() if k not in ("stats", "source", "as_of")}
+    assert indexed.source == "index" and indexed.stats.get_logs_calls == 0
+    return {
+        "verify_batches": indexed.stats.batches,
+        "verify_events": len(indexed.timeline),
+        "verify_index_ms": round(by_index * 1000, 1),
+        "verify_index_rpc_calls": indexed.stats.rpc_calls,
+        "verify_rpc_ms": round(by_rpc * 1000, 1),
+        "verify_rpc_calls": plain.stats.rpc_calls,
+        "verify_ratio": round(by_rpc / by_index, 1),
     }
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="2k and 10k events (smoke run)")
+    parser.add_argument("--quick", action="store_true", help="1k and 5k events (smoke run)")
+    parser.add_argument("--sizes", help="comma-separated chain sizes (default 1000,10000,100000)")
+    parser.add_argument("--runs", type=int, default=20, help="verify runs per path and size")
+    parser.add_argument(
+        "--own-history",
+        type=int,
+        default=None,
+        help="events of one batch's own history, verified both ways (default 10,000; quick 200)",
+    )
     args = parser.parse_args(argv)
-    sizes = (2_000, 10_000) if args.quick else (10_000, 50_000, 100_000)
+    sizes: tuple[int, ...] = (1_000, 5_000) if args.quick else (1_000, 10_000, 100_000)
+    if args.sizes:
+        sizes = tuple(int(n) for n in args.sizes.split(","))
+    if args.own_history is None:
+        args.own_history = 200 if args.quick else 10_000
     rows = []
+    started_all = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
         info = node.start("anvil", free_port(), data, fresh=True, state_interval=0)
         try:
             chain = connect(info.url)
             deployment = deploy(chain, dev_accounts(1)[0], root=data, save=True)
-            record = data / "deployments" / f"{deployment.chain_id}.json"
+            assert deployment.identity is not None
+            record = record_path(deployment.identity, data)
             filler = Filler(chain, deployment, data)
-            held = 0
+            batch, lineage_events = filler.lineage()
+            print(f"  a {LEVELS}-level lineage: {lineage_events} events", flush=True)
+            held = lineage_events
             for size in sizes:
                 print(f"  filling the chain to {size:,} events …", flush=True)
                 started = time.perf_counter()
                 held += filler.add(size - held)
                 print(f"    {time.perf_counter() - started:.1f} s", flush=True)
                 print(f"  syncing a fresh index of {held:,} events …", flush=True)
-                rows.append({"chain_events": held, **measure(info.url, record, data)})
+                row = {"chain_events": held, **measure(info.url, record, data)}
+                index = Path(row.pop("path"))
+                print("  verifying from the index and over RPC …", flush=True)
+                row.update(measure_verify(chain, deployment, batch, index, args.runs))
+                rows.append(row)
+                shutil.rmtree(index.parent.parent)  # the index's home: keep the disk free
+            long: dict[str, Any] = {}
+            if args.own_history:
+                print(f"  a batch with {args.own_history:,} events of its own …", flush=True)
+                started = time.perf_counter()
+                long_batch = filler.long_history(args.own_history)
+                print(f"    {time.perf_counter() - started:.1f} s", flush=True)
+                synced = measure(info.url, record, data)
+                long = {"chain_events": synced["events"], "own_events": args.own_history}
+                long |= measure_verify(chain, deployment, long_batch, Path(synced["path"]), 5)
+                shutil.rmtree(Path(synced["path"]).parent.parent)
         finally:
             node.stop(data)
+    first, last = rows[0], rows[-1]
+    summary = {
+        "lineage_levels": LEVELS,
+        "lineage_events": lineage_events,
+        "flat_ratio": round(last["verify_index_ms"] / first["verify_index_ms"], 2),
+        "flat_sizes": [first["chain_events"], last["chain_events"]],
+        "total_seconds": round(time.perf_counter() - started_all, 1),
+        "own_history": long,
+    }
     out = ROOT / "build" / "benchmark-index.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(rows, indent=2) + "\n")
+    out.write_text(json.dumps({"rows": rows, "summary": summary}, indent=2) + "\n")
     print()
-    print(render(rows))
+    print(render(rows, summary))
 
 
-def render(rows: Sequence[dict[str, Any]]) -> str:
+def render(rows: Sequence[dict[str, Any]], summary: dict[str, Any]) -> str:
     lines = [
         "| events on the chain | events indexed | sync s | events/s (goal ≥ 5,000) | "
         "process s (with imports) | peak RSS MiB | pages | HTTP requests | index MiB |",
@@ -193,6 +335,34 @@ def render(rows: Sequence[dict[str, Any]]) -> str:
             f"{row['peak_rss_mib']:.1f} | {row['pages']} | {row['http_requests']} | "
             f"{row['index_mib']:.1f} |"
         )
+    lines += [
+        "",
+        f"| events on the chain | verify from the index ms (goal ≤ {VERIFY_GOAL_MS}) | "
+        "RPC calls | verify over RPC ms | RPC calls | RPC / index |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['chain_events']:,} | {row['verify_index_ms']:.1f} | "
+            f"{row['verify_index_rpc_calls']} | {row['verify_rpc_ms']:.1f} | "
+            f"{row['verify_rpc_calls']} | {row['verify_ratio']:.1f}× |"
+        )
+    lines += [
+        "",
+        f"Lineage: {summary['lineage_levels']} levels, {summary['lineage_events']} events of its "
+        f"own; index time at {summary['flat_sizes'][1]:,} events / at "
+        f"{summary['flat_sizes'][0]:,}: {summary['flat_ratio']} (flat: ≤ 2). Whole run "
+        f"{summary['total_seconds']} s.",
+    ]
+    long = summary.get("own_history") or {}
+    if long:
+        lines += [
+            "",
+            f"A batch with {long['own_events']:,} events of its own ({long['verify_events']:,} "
+            f"in its timeline), on a chain of {long['chain_events']:,} events: "
+            f"{long['verify_index_ms']:.1f} ms from the index, {long['verify_rpc_ms']:.1f} ms "
+            f"over RPC ({long['verify_ratio']:.1f}×).",
+        ]
     return "\n".join(lines) + "\n"
 
 

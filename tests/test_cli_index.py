@@ -113,3 +113,40 @@ def test_the_index_commands_are_in_the_tree() -> None:
     options = {opt for p in group.commands["sync"].params for opt in p.opts}  # type: ignore[attr-defined]
     assert {"--follow", "--confirmations", "--max-range", "--max-rps", "--json"} <= options
     assert "12 on any other" in run("index", "sync", "--help").output
+
+
+def test_listings_read_the_same_through_the_index(rich: Rich, home: Path) -> None:
+    """`batch show`, `participant list`, `participant prefix list` and `agreement list` give the
+    same output with the index (topped up over RPC) as without it, and do read the index."""
+    from provenance.logs import count_calls
+    from provenance.session import Session
+
+    demo = rich.demo
+    commands = [
+        ("participant", "list"),
+        ("participant", "prefix", "list"),
+        ("agreement", "list"),
+        ("batch", "show", demo.product),  # lot and parents from the events
+        ("batch", "show", demo.raw_batch),
+    ]
+
+    def outputs() -> dict[tuple[str, ...], tuple[str, str]]:
+        return {c: (run(*c).stdout, run(*c, "--json").stdout) for c in commands}
+
+    without = outputs()
+    synced = run_json("index", "sync")
+    assert outputs() == without
+    assert json.loads(without[("batch", "show", demo.product)][1])["parents"]
+
+    for use_index in (True, False):
+        session = Session(rich.url, root=home, use_index=use_index)
+        with count_calls(session.chain()) as counter:
+            participants = session.registry().list_participants()
+            session.registry().parents_of(demo.product)
+            terms = session.agreements().get(demo.agreement_id).terms
+        assert (counter.get_logs == 0) is use_index, (use_index, counter.by_method)
+        assert len(participants) >= 5 and terms.buyer in demo.cast.values()
+        reader = session.event_reader()
+        assert (reader is not None) is use_index
+        if reader is not None:
+            assert reader.as_of().index_tip == synced["tip"]

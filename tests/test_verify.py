@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 from collections.abc import Callable, Iterator
@@ -24,12 +25,14 @@ from provenance.records import Role
 from provenance.units import uom_to_bytes
 from provenance.verify import (
     ERROR,
+    INFO,
     WARNING,
     History,
     Verdict,
     analyze,
     verify,
 )
+from tests.support.index import verify_both_ways
 
 # ============================================================================ synthetic events
 
@@ -276,9 +279,53 @@ def test_report_json_has_stable_keys() -> None:
     assert set(data) == {
         "agreement", "agreements", "attestations", "batch_id", "checked_at", "custodian",
         "documents", "exit_code", "lineage", "owner", "reasons", "recalls", "stats", "timeline",
-        "titles", "verdict",
+        "titles", "verdict", "source", "as_of", "unconfirmed",
     }  # fmt: skip
     assert data["owner"] == data["custodian"] == P
+
+
+def _unconfirmed(log: Log, *events: Event, batch: str = B1) -> History:
+    keys = frozenset(e.key for e in events)
+    return dataclasses.replace(log.history(batch), unconfirmed=keys, confirmations=12)
+
+
+def test_an_unconfirmed_recall_is_shown_but_does_not_fail_the_verdict() -> None:
+    log = everyone().create().initiate(P, C).accept(P, C)
+    log("BatchRecalled", batchId=B1, by=P, reason=ZERO32, document=ZERO32)
+    recall = log.events[-1]
+    assert analyze(log.history()).verdict is Verdict.FAILED  # confirmed, it fails the batch
+    report = analyze(_unconfirmed(log, recall))
+    assert report.verdict is Verdict.VERIFIED and not errors(report)
+    assert [r.batch_id for r in report.recalls] == [B1]  # shown all the same
+    assert [(u.event, u.block, u.log_index) for u in report.unconfirmed] == [
+        ("BatchRecalled", recall.block_number, 0)]  # fmt: skip
+    infos = [r.message for r in report.reasons if r.severity == INFO]
+    assert any(m.startswith("not yet confirmed: this batch LOT1") for m in infos), infos
+    assert any("1 event(s) within 12 block(s)" in m and "would make it FAILED" in m
+               for m in infos), infos  # fmt: skip
+    assert report.to_dict()["unconfirmed"][0]["event"] == "BatchRecalled"
+
+
+def test_an_unconfirmed_lift_does_not_clear_a_recall() -> None:
+    log = everyone().create()
+    log("BatchRecalled", batchId=B1, by=P, reason=ZERO32, document=ZERO32)
+    log("RecallLifted", batchId=B1, by=P, reason=ZERO32, document=ZERO32)
+    lift = log.events[-1]
+    assert analyze(log.history()).verdict is Verdict.VERIFIED
+    report = analyze(_unconfirmed(log, lift))
+    assert report.verdict is Verdict.FAILED
+    assert any("would make it VERIFIED" in r.message for r in report.reasons)
+    assert [r.lifted_at is not None for r in report.recalls] == [True]  # the lift is shown
+
+
+def test_unconfirmed_events_that_change_nothing_only_say_so() -> None:
+    log = everyone().create().initiate(P, C).accept(P, C)
+    accepted = log.events[-1]
+    report = analyze(_unconfirmed(log, accepted))
+    assert report.verdict is Verdict.VERIFIED
+    assert report.custodian == C  # the replay counts the unconfirmed acceptance
+    assert not any("would make it" in r.message for r in report.reasons)
+    assert analyze(log.history()).unconfirmed == ()
 
 
 def propose(log: Log, agreement: int = 1, buyer: str = R) -> Log:
@@ -479,8 +526,11 @@ Z32 = b"\x00" * 32
 
 
 class Scenario:
-    def __init__(self, chain: Chain, registry: Contract, accounts: list[LocalAccount]) -> None:
+    def __init__(
+        self, chain: Chain, registry: Contract, accounts: list[LocalAccount], root: Path
+    ) -> None:
         self.chain, self.r, self.a = chain, registry, accounts
+        self.root = root  # where its index is synced
         self.gtin = gtin_to_int(RAW_GTIN)
         self.lots: dict[str, str] = {}
 
@@ -524,9 +574,15 @@ class Scenario:
 @pytest.fixture
 def scenario(
     setup: tuple[Deployment, Contract], anvil_chain: Chain, accounts: list[LocalAccount],
-    snapshot: None,
+    snapshot: None, tmp_path: Path,
 ) -> Scenario:  # fmt: skip
-    return Scenario(anvil_chain, setup[1], accounts)
+    return Scenario(anvil_chain, setup[1], accounts, tmp_path / "home")
+
+
+def check(scenario: Scenario, deployment: Deployment, batch: str, **kwargs: Any) -> Any:
+    """`verify` over RPC and through an index synced now: the same report field by field (but
+    for how the events were read), or the test fails (`tests/support/index.py`)."""
+    return verify_both_ways(scenario.chain, deployment, batch, scenario.root, **kwargs)
 
 
 @pytest.mark.anvil
@@ -545,7 +601,7 @@ def test_happy_path_on_chain_is_verified_and_documents_match(
         scenario.addr(5),
     )
     names = {scenario.addr(1): "Farm", scenario.addr(4): "Shop"}
-    report = verify(scenario.chain, setup[0], batch, docs=[doc], names=names)
+    report = check(scenario, setup[0], batch, docs=[doc], names=names)
     assert report.verdict is Verdict.VERIFIED, report.reasons
     assert [t.event for t in report.timeline].count("HandoffAccepted") == 2
     assert report.timeline[-1].actor is not None and report.timeline[-1].actor.name == "Shop"
@@ -556,7 +612,7 @@ def test_happy_path_on_chain_is_verified_and_documents_match(
 
     other = tmp_path / "forged.pdf"
     other.write_bytes(b"something else")
-    failed = verify(scenario.chain, setup[0], batch, docs=[other])
+    failed = check(scenario, setup[0], batch, docs=[other])
     assert failed.verdict is Verdict.FAILED
 
 
@@ -567,18 +623,18 @@ def test_recalled_ancestor_fails_and_recalled_child_warns(
     parent = scenario.create(100)
     left, right = scenario.split(parent, [40, 60])
     scenario.recall(right)
-    warn = verify(scenario.chain, setup[0], left)
+    warn = check(scenario, setup[0], left)
     assert warn.verdict is Verdict.WARNING, warn.reasons
     assert [(r.batch_id, r.relation) for r in warn.recalls] == [(right, "sibling")]
-    assert verify(scenario.chain, setup[0], parent).verdict is Verdict.WARNING
+    assert check(scenario, setup[0], parent).verdict is Verdict.WARNING
 
     scenario.recall(parent)
-    failed = verify(scenario.chain, setup[0], left)
+    failed = check(scenario, setup[0], left)
     assert failed.verdict is Verdict.FAILED
     assert {r.relation for r in failed.recalls} == {"ancestor", "sibling"}
     assert failed.lineage.parents[0].batch_id == parent
     send(setup[1].functions.liftRecall(parent, b"\x08" * 32, Z32), scenario.addr(0))
-    lifted = verify(scenario.chain, setup[0], left)
+    lifted = check(scenario, setup[0], left)
     assert lifted.verdict is Verdict.WARNING, lifted.reasons  # the sibling's recall stays
     assert [r.lifted_at is not None for r in lifted.recalls if r.batch_id == parent] == [True]
     print(f"split child with recalled parent and sibling: {failed.stats}")
@@ -594,7 +650,7 @@ def test_suspended_after_acting_warns_on_chain(
         scenario.r.functions.suspendParticipant(scenario.addr(2), b"\x01" * 32),
         scenario.addr(0),
     )
-    report = verify(scenario.chain, setup[0], batch)
+    report = check(scenario, setup[0], batch)
     assert report.verdict is Verdict.WARNING, report.reasons
 
 
@@ -610,7 +666,7 @@ def test_a_migrated_key_is_the_same_participant_on_chain(
     h = (batch, new_key, scenario.addr(4), 0, 1, 1, False, Z32)
     send(scenario.r.functions.initiateHandoff(h), new_key)
     send(scenario.r.functions.acceptHandoff(batch, Z32), scenario.addr(4))
-    report = verify(scenario.chain, setup[0], batch)
+    report = check(scenario, setup[0], batch)
     assert report.verdict is Verdict.VERIFIED, report.reasons
     assert report.custodian == scenario.addr(4)
     send(scenario.r.functions.migrateParticipant(new_key, scenario.addr(2), b"\x02" * 32),
@@ -629,7 +685,7 @@ def test_attestation_expired_before_use_warns_on_chain(
     )
     scenario.chain.w3.provider.make_request("evm_increaseTime", [1_000])  # type: ignore[arg-type]
     scenario.handoff(batch, 1, 2)
-    report = verify(scenario.chain, setup[0], batch)
+    report = check(scenario, setup[0], batch)
     assert report.verdict is Verdict.WARNING, report.reasons
     (view,) = report.attestations
     assert not view.valid_at_use and not view.valid_now
@@ -646,7 +702,7 @@ def test_get_logs_calls_do_not_grow_with_the_number_of_events(
             frm, to = (1, 2) if i % 2 == 0 else (2, 1)
             scenario.handoff(batch, frm, to)
         # one page for the whole chain: the calls counted are the queries (pages are tested below)
-        report = verify(scenario.chain, setup[0], batch, max_range=WHOLE_CHAIN)
+        report = check(scenario, setup[0], batch, max_range=WHOLE_CHAIN)
         assert report.verdict is Verdict.VERIFIED
         assert len([t for t in report.timeline if t.event == "HandoffAccepted"]) == handoffs
         counts.append((report.stats.get_logs_calls, report.stats.rpc_calls))
@@ -684,7 +740,7 @@ def test_merge_lineage_and_conservation_on_chain(
                                            lot_to_bytes32(lot), 5, Z32),
          scenario.addr(1))  # fmt: skip
     merged = batch_id(scenario.gtin, lot)
-    report = verify(scenario.chain, setup[0], merged)
+    report = check(scenario, setup[0], merged)
     assert report.verdict is Verdict.VERIFIED, report.reasons
     assert report.lineage.origin == "merge" and report.lineage.quantity == 75
     assert {p.batch_id for p in report.lineage.parents} == {first, second}
@@ -735,7 +791,7 @@ def test_agreement_that_took_the_batch_is_reported(
     agreement_id = _deliver(
         scenario, deployment, batch, bytes.fromhex(hash_file(contract_text)[2:]), late=2 * 86_400
     )
-    report = verify(scenario.chain, deployment, batch, docs=[contract_text])
+    report = check(scenario, deployment, batch, docs=[contract_text])
     assert report.verdict is Verdict.VERIFIED, report.reasons
     assert report.agreement is not None and report.agreement.agreement_id == agreement_id
     assert report.agreement.days_late == 2 and report.agreement.status == "settled"
@@ -757,7 +813,7 @@ def test_agreement_that_took_an_ancestor_is_reported_per_batch(
     parent = scenario.create(100)
     agreement_id = _deliver(scenario, deployment, parent)
     child, _other = scenario.split(parent, [60, 40], by=4)
-    report = verify(scenario.chain, deployment, child)
+    report = check(scenario, deployment, child)
     assert report.verdict is Verdict.VERIFIED, report.reasons
     assert report.agreement is None  # nothing paid for the child itself
     (paid,) = report.agreements
@@ -780,7 +836,7 @@ def test_agreement_lookup_calls_do_not_grow_with_the_number_of_events(
         for i in range(handoffs):
             frm, to = (4, 2) if i % 2 == 0 else (2, 4)
             scenario.handoff(child, frm, to)
-        report = verify(scenario.chain, deployment, child, max_range=WHOLE_CHAIN)
+        report = check(scenario, deployment, child, max_range=WHOLE_CHAIN)
         assert len(report.agreements) == 1
         counts.append((report.stats.get_logs_calls, report.stats.rpc_calls))
     assert counts[0] == counts[1], counts

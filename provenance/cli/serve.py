@@ -107,8 +107,12 @@ def serve(
             f"cannot listen on {host}:{port}: {exc.strerror or exc} (use another --port)"
         ) from exc
     url = url_of(sock)
-    app = create_app(RpcSource(chain, deployment, published), base_url=public or url,
-                     head_ttl=head_ttl)  # fmt: skip
+    from provenance.index.store import index_path
+    from provenance.verify import index_key
+
+    index = index_path(index_key(chain.identity, deployment), env.session.root)
+    source = RpcSource(chain, deployment, published, index=index)  # used once it exists
+    app = create_app(source, base_url=public or url, head_ttl=head_ttl)
     for entry in published.entries:
         console.print(f"directory: {entry.name} {entry.address} metadata {entry.metadata_hash}")
     where = (

@@ -151,8 +151,10 @@ def render(report: Any) -> None:
     labels = _labels(report.lineage, {})
 
     names = _names(report)
+    pending = {(u.block, u.log_index) for u in report.unconfirmed}
     console.print("\n[bold]Custody timeline[/] (who, role, when, where, documents)")
     for entry in report.timeline:
+        mark = "  [yellow]\\[unconfirmed][/]" if (entry.block, entry.log_index) in pending else ""
         step = "/".join(x for x in (entry.biz_step, entry.disposition) if x)
         other = f" → {_who(entry.counterparty)}" if entry.counterparty is not None else ""
         if entry.event == "HandoffAccepted" and entry.counterparty is not None:
@@ -161,7 +163,7 @@ def render(report: Any) -> None:
         console.print(
             f"  {format_time(entry.at)}  [bold]{_short(entry.batch_id, labels)}[/]  "
             f"{_event_label(entry)}  by {_who(entry.actor)}{other}"
-            f"{where}{f'  ({escape(step)})' if step else ''}"
+            f"{where}{f'  ({escape(step)})' if step else ''}{mark}"
         )
         for doc in entry.documents:
             console.print(f"      document {doc}")
@@ -232,9 +234,23 @@ def render(report: Any) -> None:
     s = report.stats
     console.print(
         f"\n[dim]{s.batches} batch(es), {s.logs_fetched} events, {s.rpc_calls} RPC calls "
-        f"({s.get_logs_calls} eth_getLogs)[/]"
+        f"({s.get_logs_calls} eth_getLogs); {_source_line(report.as_of)}[/]"
     )
     console.print(f"[{VERDICT_STYLE[verdict]}]{verdict}[/]")
+
+
+def _source_line(as_of: Any) -> str:
+    """Where the events came from, and as of which block."""
+    if as_of is None:
+        return "read over RPC"
+    if as_of.source != "index":
+        return f"read over RPC up to block {as_of.block}"
+    if not as_of.chain_reachable:
+        return f"read from the local index only, as of block {as_of.block} (chain unreachable)"
+    return (
+        f"read from the local index (to block {as_of.index_tip}) and over RPC up to block "
+        f"{as_of.block} ({as_of.topped_up} newer event(s))"
+    )
 
 
 def _delivery_line(a: Any, labels: dict[str, str], names: dict[str, str]) -> str:
@@ -318,6 +334,12 @@ class NameType(LibraryType):
     multiple=True,
     help="Show NAME for ADDRESS (keystore names are used automatically).",
 )
+@click.option(
+    "--no-index",
+    "no_index",
+    is_flag=True,
+    help="Read every event over RPC, even when a local index of this chain exists.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_env
 def verify(
@@ -327,6 +349,7 @@ def verify(
     lot: str | None,
     docs: tuple[Path, ...],
     names: tuple[tuple[str, str], ...],
+    no_index: bool,
     as_json: bool,
 ) -> None:
     """Verify a product: verdict with every reason, custody timeline, lineage back to the origin,
@@ -335,6 +358,12 @@ def verify(
 
     BATCH is a batch id or a GS1 Digital Link (https://id.gs1.org/01/<gtin>/10/<lot>, or the
     short form 01/<gtin>/10/<lot>); or give --gtin and --lot.
+
+    When `provenance index sync` made a local index of this chain and deployment, the events are
+    read from it and topped up over RPC for the newer blocks (the same report, in milliseconds);
+    while the chain does not answer, the index answers as of its last block, with a warning.
+    --no-index reads everything over RPC. Events too close to the chain head to be final are
+    shown as unconfirmed and never change the verdict on their own.
 
     \b
     Exit codes:
@@ -352,7 +381,6 @@ def verify(
         provenance verify --gtin 09506000134369 --lot JAM-1 --doc certificate.pdf --json
     """
     from provenance.gs1 import batch_id
-    from provenance.verify import verify as run_verify
 
     if batch_ref and (gtin or lot):
         raise click.UsageError("give either BATCH or --gtin/--lot, not both")
@@ -366,16 +394,15 @@ def verify(
     labels.update(dict(names))
     from provenance.epcis.store import EventStore, check_report
 
-    chain = env.chain()
-    deployment = env.deployment()
+    session = env.session
     if as_json:
-        report = run_verify(chain, deployment, bid, docs=docs, names=labels)
+        report = session.verify(bid, docs=docs, names=labels, use_index=not no_index)
         report = check_report(report, EventStore())  # stored EPCIS events vs their anchors
         report.write_json(sys.stdout)  # streamed: a long history's JSON is never held whole
         sys.stdout.write("\n")
     else:
-        with console.status("reading the batch's history from the chain…"):
-            report = run_verify(chain, deployment, bid, docs=docs, names=labels)
+        with console.status("reading the batch's history…"):
+            report = session.verify(bid, docs=docs, names=labels, use_index=not no_index)
             report = check_report(report, EventStore())  # stored EPCIS events vs anchors
         render(report)
     ctx = click.get_current_context()

@@ -142,18 +142,28 @@ class IndexStore:
         *,
         schema: Schema | None = None,
         create: bool = True,
+        readonly: bool = False,
     ) -> None:
         """Open `path`; with `key` and `create`, make it if missing. An existing file must hold
-        `key` (when given) and this version's schema, else `ConfigError`."""
-        if not path.exists() and not (create and key is not None):
+        `key` (when given) and this version's schema, else `ConfigError`. `readonly`: open it
+        for reading only (SQLite refuses any write through this connection; what `verify`
+        does)."""
+        if not path.exists() and not (create and key is not None and not readonly):
             raise ConfigError(f"no index at {path}: run `provenance index sync` first")
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.readonly = readonly
         self.schema = schema or default_schema()
-        self._db = sqlite3.connect(str(path), isolation_level=None, timeout=30.0)
+        if readonly:
+            self._db = sqlite3.connect(
+                f"file:{path}?mode=ro", uri=True, isolation_level=None, timeout=30.0
+            )
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(path), isolation_level=None, timeout=30.0)
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            if not readonly:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA busy_timeout=30000")
             self.key = self._prepare(key)
         except BaseException:
@@ -176,7 +186,7 @@ class IndexStore:
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'index_meta'"
         ).fetchone()
         if not has_meta:
-            if key is None:
+            if key is None or self.readonly:
                 raise ConfigError(f"{self.path} is not a provenance index")
             self._create(key)
             return key
@@ -261,6 +271,20 @@ class IndexStore:
             return None
         return Tip(int(meta["tip_number"]), meta["tip_hash"])
 
+    def tip_timestamp(self) -> int | None:
+        """The time of the tip's block: recorded by the sync, else that of the newest stored
+        block at or below the tip (None: unknown)."""
+        meta = self.meta()
+        if "tip_number" not in meta:
+            return None
+        if "tip_timestamp" in meta:
+            return int(meta["tip_timestamp"])
+        row = self._db.execute(
+            "SELECT timestamp FROM blocks WHERE number <= ? ORDER BY number DESC LIMIT 1",
+            (int(meta["tip_number"]),),
+        ).fetchone()
+        return int(row[0]) if row else None
+
     @property
     def confirmations(self) -> int | None:
         value = self.meta().get("confirmations")
@@ -281,8 +305,10 @@ class IndexStore:
         *,
         chain_head: int,
         confirmations: int,
+        tip_timestamp: int | None = None,
     ) -> None:
-        """Store one page: its events, the headers of their blocks and the new tip, atomically."""
+        """Store one page: its events, the headers of their blocks and the new tip (and its
+        block's time), atomically."""
         limit = chain_head - confirmations
         with self._write():
             for table, table_rows in rows.items():
@@ -297,6 +323,9 @@ class IndexStore:
                 ],
             )
             self._settle(tip, chain_head, confirmations)
+            self._set_meta(
+                {"tip_timestamp": str(tip_timestamp) if tip_timestamp is not None else None}
+            )
 
     def update_head(self, chain_head: int, confirmations: int) -> None:
         """Record the chain head and confirmation depth of a sync that stored nothing new."""
@@ -355,6 +384,7 @@ class IndexStore:
                 {
                     "tip_number": str(ancestor.number) if ancestor else None,
                     "tip_hash": ancestor.hash if ancestor else None,
+                    "tip_timestamp": None,
                 }
             )
             self._db.execute(
@@ -558,6 +588,16 @@ def find_indexes(root: Path | None = None) -> list[Path]:
     return sorted(folder.glob(f"*{SUFFIX}")) if folder.exists() else []
 
 
+def find_index(key: IndexKey, root: Path | None = None) -> Path | None:
+    """The index file holding exactly `key` (chain identity and deployment), if one was synced:
+    an index of another chain identity, or of other contracts, is never returned."""
+    candidates = [index_path(key, root), *find_indexes(root)]
+    for path in dict.fromkeys(candidates):
+        if path.exists() and read_key(path) == key:
+            return path
+    return None
+
+
 def read_key(path: Path) -> IndexKey | None:
     """The key of an index file, read without opening it for writing (None if unreadable)."""
     try:
@@ -604,6 +644,7 @@ __all__ = [
     "IndexedEvent",
     "Tip",
     "default_schema",
+    "find_index",
     "find_indexes",
     "index_dir",
     "index_path",

@@ -333,7 +333,14 @@ class Syncer:
             count += 1
         blocks: list[BlockHeader] = [headers[n] for n in sorted(log_blocks)]
         new_tip = Tip(last, headers[last].hash)
-        self.store.append(rows, blocks, new_tip, chain_head=head, confirmations=self.confirmations)
+        self.store.append(
+            rows,
+            blocks,
+            new_tip,
+            chain_head=head,
+            confirmations=self.confirmations,
+            tip_timestamp=headers[last].timestamp,
+        )
         return new_tip, count
 
     # ------------------------------------------------------------------ follow

@@ -66,6 +66,7 @@ from provenance.verify.report import (
     Stats,
     TimelineEntry,
     TitleView,
+    UnconfirmedView,
     Verdict,
 )
 
@@ -122,6 +123,9 @@ class History:
     events: tuple[Event, ...]  # registry events (any order; sorted by analyze)
     now: int
     agreement_events: tuple[Event, ...] = ()
+    #: Keys (block, log index) of the events within the confirmation depth of the chain head.
+    unconfirmed: frozenset[tuple[int, int]] = frozenset()
+    confirmations: int = 0
 
 
 @dataclass
@@ -1155,5 +1159,37 @@ def analyze(
     docs: Sequence[tuple[str, str]] = (),
     names: Mapping[str, str] | None = None,
 ) -> Report:
-    """Replay `history` and judge it (pure: no RPC). `docs` are (label, keccak256 hex) pairs."""
-    return _Analysis(history, docs, names or {}).run()
+    """Replay `history` and judge it (pure: no RPC). `docs` are (label, keccak256 hex) pairs.
+
+    Unconfirmed events (`History.unconfirmed`) are shown — timeline, recalls, deliveries,
+    `Report.unconfirmed` — but never change the verdict on their own: the verdict and its
+    reasons are those of the confirmed events alone; a reason that only the unconfirmed events
+    give is added as info ("not yet confirmed: …"), and one more info says what the verdict would
+    be once they are confirmed, if different."""
+    full = _Analysis(history, docs, names or {}).run()
+    pending = history.unconfirmed
+    if not pending:
+        return full
+    confirmed = replace(
+        history,
+        events=tuple(e for e in history.events if e.key not in pending),
+        agreement_events=tuple(e for e in history.agreement_events if e.key not in pending),
+        unconfirmed=frozenset(),
+    )
+    settled = _Analysis(confirmed, docs, names or {}).run()
+    shown = sorted(
+        (e for e in (*history.events, *history.agreement_events) if e.key in pending),
+        key=lambda e: e.key,
+    )
+    views = tuple(UnconfirmedView(e.name, e.block_number, e.log_index, e.tx_hash) for e in shown)
+    known = set(settled.reasons)
+    extra = [Reason(INFO, f"not yet confirmed: {r.message}") for r in full.reasons
+             if r not in known]  # fmt: skip
+    note = (
+        f"{len(views)} event(s) within {history.confirmations} block(s) of the chain head are "
+        "not confirmed yet: shown, but the verdict rests on the confirmed events"
+    )
+    if full.verdict != settled.verdict:
+        note += f" (counted, they would make it {full.verdict.value})"
+    report = replace(full, reasons=(), unconfirmed=views)
+    return report.with_reasons(*settled.reasons, Reason(INFO, note), *extra)

@@ -1,4 +1,5 @@
-"""Collecting a batch's history over RPC: every log `analysis.analyze` needs, with a number of
+"""Collecting a batch's history from an event reader (`provenance.verify.source`: over RPC, or
+the local index topped up over RPC): every log `analysis.analyze` needs, with a number of
 `eth_getLogs` calls proportional to the depth and width of the lineage, never to the number of
 events or blocks — one query per lineage level (the batch ids of a level OR-ed in topic 1), one
 for the children of the lineage, one per level of descendants, one for recalls (and lifted
@@ -17,7 +18,7 @@ from typing import Any
 from provenance.chain import Chain
 from provenance.compiler import load_artifact
 from provenance.encoding import to_hex32
-from provenance.logs import Event, EventDecoder, address_topic, fetch_logs
+from provenance.logs import Event, EventDecoder, address_topic
 from provenance.reverts import explain
 from provenance.verify.analysis import (
     AGREEMENT_EVENTS,
@@ -26,6 +27,7 @@ from provenance.verify.analysis import (
     RECALL_EVENTS,
     History,
 )
+from provenance.verify.source import Reader, RpcReader
 
 REGISTRY = "ProvenanceRegistry"
 AGREEMENTS = "SupplyAgreements"
@@ -53,38 +55,35 @@ def collect(
     *,
     decoder: EventDecoder | None = None,
     max_range: int | None = None,
+    reader: Reader | None = None,
 ) -> tuple[History, int]:
-    """Fetch every log `analyze` needs; returns the history and the number of logs fetched.
-    `max_range`: blocks per `eth_getLogs` call (default `LOCAL_PAGE` on a local chain)."""
+    """Fetch every event `analyze` needs, from `reader` (default: over RPC from `chain`, in
+    pages of `max_range` blocks, `LOCAL_PAGE` on a local chain); returns the history and the
+    number of events answered."""
+    decoder = decoder or _decoder()
     if max_range is None and chain.is_local:
         max_range = LOCAL_PAGE
     try:
-        return _collect(chain, deployment, batch_id, decoder or _decoder(), max_range)
+        if reader is None:
+            reader = RpcReader(chain, int(deployment.deploy_block), decoder, max_range=max_range)
+        return collect_from(reader, deployment, batch_id, decoder)
     except Exception as exc:
         raise explain(exc, chain, "reading the batch's history") from exc
 
 
-def _collect(
-    chain: Chain,
-    deployment: Any,
-    batch_id: str,
-    decoder: EventDecoder,
-    max_range: int | None,
+def collect_from(
+    reader: Reader, deployment: Any, batch_id: str, decoder: EventDecoder | None = None
 ) -> tuple[History, int]:
+    """`collect` over any event reader (RPC, or the index topped up from RPC)."""
+    decoder = decoder or _decoder()
     target = to_hex32(batch_id)
-    registry, start = deployment.registry, int(deployment.deploy_block)
-    head = chain.w3.eth.block_number
-    now = int(chain.w3.eth.get_block(head)["timestamp"])
-    decoded: dict[tuple[int, int], Event] = {}  # every log fetched, decoded once
-    fetched_logs = 0
+    registry = deployment.registry
+    found: dict[tuple[int, int], Event] = {}
 
     def logs(address: str, topics: list[Any]) -> list[Event]:
-        nonlocal fetched_logs
-        found = fetch_logs(chain, address, topics, start, head, max_range=max_range, raw=True)
-        fetched_logs += len(found)
-        events = decoder.decode_all(found)
+        events = reader.events(address, topics)
         for event in events:
-            decoded.setdefault(event.key, event)
+            found.setdefault(event.key, event)
         return events
 
     # 1. The lineage, one level at a time: each batch's full history (topic 1 = its id) also
@@ -132,7 +131,6 @@ def _collect(
     # 4. The agreements that took a delivery of any batch of the lineage (topic 2 = batch id),
     #    then everything those agreements recorded (topic 1 = id): terms, tenders, settlements,
     #    disputes.
-    agreement_events: list[Event] = []
     agreements = getattr(deployment, "agreements", None)
     if agreements:
         tendered_topic = decoder.topic("DeliveryTendered")
@@ -144,33 +142,39 @@ def _collect(
         ids = sorted({to_hex32(int(e.args["id"])) for e in tenders})
         topics = [decoder.topic(name) for name in AGREEMENT_EVENTS]
         for chunk in _chunks(ids):
-            agreement_events.extend(logs(agreements, [topics, chunk]))
+            logs(agreements, [topics, chunk])
 
     # 5. Registration history of every participant involved (with the keys they migrated
     #    from, and the parties of those agreements).
-    actors = _actors(decoded.values())
+    actors = _actors(found.values())
     participant_topics = [decoder.topic(name) for name in PARTICIPANT_EVENTS]
     migrated_topic = decoder.topic("ParticipantMigrated")
     fetched: set[str] = set()
     pending = sorted(actors)
     while pending:
         fetched.update(pending)
-        found: set[str] = set()
+        more: set[str] = set()
         for chunk in _chunks([address_topic(a) for a in pending]):
             for event in logs(registry, [participant_topics, chunk]):
-                found.update(_actors([event]))
+                more.update(_actors([event]))
             for event in logs(registry, [migrated_topic, None, chunk]):
-                found.update(_actors([event]))
-        pending = sorted(found - fetched)
-    in_order = [decoded[key] for key in sorted(decoded)]
+                more.update(_actors([event]))
+        pending = sorted(more - fetched)
+    events = sorted(found.values(), key=lambda e: e.key)
     agreement_address = str(agreements or "").lower()
     history = History(
         batch_id=target,
-        events=tuple(e for e in in_order if e.address.lower() != agreement_address),
-        now=now,
-        agreement_events=tuple(e for e in in_order if e.address.lower() == agreement_address),
+        events=tuple(e for e in events if e.address.lower() != agreement_address),
+        now=reader.now,
+        agreement_events=tuple(e for e in events if _from(e, agreements)),
+        unconfirmed=frozenset(e.key for e in events if reader.unconfirmed(e)),
+        confirmations=reader.confirmations,
     )
-    return history, fetched_logs
+    return history, reader.fetched
+
+
+def _from(event: Event, address: str | None) -> bool:
+    return bool(address) and event.address.lower() == str(address).lower()
 
 
 def _actors(events: Iterable[Event]) -> set[str]:

@@ -172,6 +172,34 @@ class Stats:
 
 
 @dataclass(frozen=True, slots=True)
+class AsOf:
+    """Where the report's events came from and how recent they are.
+
+    `source` is "rpc" (every event over JSON-RPC) or "index" (the local index up to its tip,
+    topped up over RPC for the blocks after it). `block` is the newest block the answer covers:
+    the chain head, or the index's tip while the chain does not answer (`chain_reachable`
+    False)."""
+
+    source: str
+    block: int
+    chain_reachable: bool = True
+    index_tip: int | None = None
+    index_file: str | None = None
+    topped_up: int = 0  # events read over RPC after the index's tip
+    confirmations: int = 0  # events in the newest `confirmations` blocks are unconfirmed
+
+
+@dataclass(frozen=True, slots=True)
+class UnconfirmedView:
+    """An event too close to the chain head to be final: shown, never the verdict's basis."""
+
+    event: str
+    block: int
+    log_index: int
+    tx_hash: str
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     batch_id: str
     verdict: Verdict
@@ -191,10 +219,20 @@ class Report:
     titles: tuple[TitleView, ...] = ()
     custodian: str | None = None  # of this batch, replayed (None if consumed or unknown)
     owner: str | None = None
+    #: "rpc" or "index" (`as_of` says how recent, and the index's tip).
+    source: str = "rpc"
+    as_of: AsOf | None = None
+    #: Events of the history within the confirmation depth of the head (see `analysis`).
+    unconfirmed: tuple[UnconfirmedView, ...] = ()
 
     @property
     def exit_code(self) -> int:
         return self.verdict.exit_code
+
+    def with_reasons(self, *reasons: Reason) -> Report:
+        """This report with more reasons (sorted by severity) and the verdict they call for."""
+        merged = tuple(sorted((*self.reasons, *reasons), key=lambda r: _ORDER.get(r.severity, 3)))
+        return replace(self, reasons=merged, verdict=verdict_of(merged))
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -229,6 +267,17 @@ class _Lazy(list):  # type: ignore[type-arg]
 
     def __iter__(self) -> Iterator[Any]:
         return (_jsonable(asdict(entry)) for entry in self.entries)
+
+
+_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
+
+
+def verdict_of(reasons: tuple[Reason, ...] | list[Reason]) -> Verdict:
+    """FAILED if any reason is an error, WARNING if any is a warning, else VERIFIED."""
+    severities = {r.severity for r in reasons}
+    if ERROR in severities:
+        return Verdict.FAILED
+    return Verdict.WARNING if WARNING in severities else Verdict.VERIFIED
 
 
 def _jsonable(value: Any) -> Any:

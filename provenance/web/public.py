@@ -173,6 +173,8 @@ def public_json(report: Report, meta: Mapping[str, Any]) -> dict[str, Any]:
     data["reasons"] = [
         {"severity": r.severity, "message": r.message} for r in public_reasons(report)
     ]
+    if data.get("as_of"):
+        data["as_of"] = {k: v for k, v in data["as_of"].items() if k != "index_file"}  # a path
     data["resolver"] = dict(meta)
     return data
 

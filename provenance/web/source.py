@@ -1,19 +1,21 @@
 """The web app's one door into the library: "the report of batch X", "the chain's EPCIS events"
 and "where is the chain".
 
-Everything else in `provenance.web` sees only `Source`. Today `RpcSource` reads the event logs
-over JSON-RPC with `provenance.verify.collect` + `analyze` (reports) and
-`provenance.epcis.export.ChainEvents` (EPCIS events), on the `Chain` and `Deployment` the CLI
-connected. When the session (issue 10) and the event index (issue 11) land, a source built on
-the session's event source (index topped up from RPC, "as of block N" while the chain is down)
-replaces it: the same four methods, a few lines.
+Everything else in `provenance.web` sees only `Source`. `RpcSource` reads the event logs with
+`provenance.verify.collect` + `analyze` (reports) and `provenance.epcis.export.ChainEvents`
+(EPCIS events, over JSON-RPC), on the `Chain` and `Deployment` the CLI connected: from
+the local index of that chain and deployment when one exists (`index`: opened read-only per
+report, topped up over RPC for the blocks after its tip), else over JSON-RPC. While the chain
+does not answer, a source with an index answers from it as of its tip (the head it reports is
+the tip; each report carries the "as of block N" warning) instead of failing.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Protocol
 
 from provenance.directory import Directory
@@ -21,7 +23,7 @@ from provenance.epcis.export import ChainEvents, EventsAt
 from provenance.exceptions import ProvenanceError
 from provenance.verify import Report
 from provenance.verify.analysis import PARTICIPANT_EVENTS, analyze
-from provenance.verify.collect import collect
+from provenance.verify.collect import collect, collect_from
 
 
 class SourceUnavailable(ProvenanceError):
@@ -138,15 +140,25 @@ def _next_flip(report: Report) -> int | None:
 
 
 class RpcSource:
-    """Reports rebuilt from the chain's logs over JSON-RPC (no index yet).
+    """Reports rebuilt from the chain's logs: through `index` (the file `provenance index sync`
+    writes for this chain identity and deployment, whenever it exists) topped up over JSON-RPC,
+    else over JSON-RPC alone.
 
     The embedded chain (eth-tester, in this process) is not thread-safe: its reads are
     serialised. An HTTP endpoint is read from several threads at once.
     """
 
-    def __init__(self, chain: Any, deployment: Any, directory: Directory | None = None) -> None:
+    def __init__(
+        self,
+        chain: Any,
+        deployment: Any,
+        directory: Directory | None = None,
+        *,
+        index: Path | None = None,
+    ) -> None:
         from provenance.chain import EMBEDDED
 
+        self.index = index
         self.chain = chain
         self.deployment = deployment
         self.directory = directory or Directory()
@@ -174,18 +186,75 @@ class RpcSource:
         block = self.chain.w3.eth.get_block("latest")
         return Head(int(block["number"]), int(block["timestamp"]), bytes(block["hash"]).hex())
 
+    def _store(self) -> Any:
+        """The index, opened read-only (None: there is none yet, or it is of another chain)."""
+        if self.index is None or not self.index.exists():
+            return None
+        from provenance.index.store import IndexStore
+        from provenance.verify import index_key
+
+        store = IndexStore(self.index, create=False, readonly=True)
+        if store.key != index_key(self.chain.identity, self.deployment):
+            store.close()
+            return None
+        return store
+
+    def _index_head(self) -> Head | None:
+        """The index's tip, as the head while the chain does not answer."""
+        store = self._store()
+        if store is None:
+            return None
+        try:
+            tip = store.tip()
+            if tip is None:
+                return None
+            return Head(tip.number, store.tip_timestamp() or 0, tip.hash.lower().removeprefix("0x"))
+        finally:
+            store.close()
+
     def head(self) -> Head:
         try:
             with self._guard():
                 return self._read_head()
         except Exception as exc:
-            raise self._failure(exc) from exc
+            failure = self._failure(exc)
+            if failure.unreachable and (tip := self._index_head()) is not None:
+                return tip
+            raise failure from exc
+
+    def _collect(self, batch_id: str) -> tuple[Any, Head, Any, Any]:
+        """The history, the head it covers, where it came from (`AsOf`, None: RPC) and the
+        chain-down reason (or None)."""
+        from provenance.verify.collect import _decoder
+        from provenance.verify.source import IndexOffChain, IndexReader
+
+        store = self._store()
+        if store is not None:
+            try:
+                reader = IndexReader(
+                    store, self.chain, _decoder(), confirmations=store.confirmations or 0
+                )
+                history, _fetched = collect_from(reader, self.deployment, batch_id)
+            except IndexOffChain:
+                pass  # its tip left the chain: read over RPC
+            else:
+                as_of = reader.as_of()
+                note = None
+                if not as_of.chain_reachable:
+                    from provenance.verify import unreachable_reason
+
+                    note = unreachable_reason(self.rpc, as_of.block)
+                return history, Head(as_of.block, reader.now, reader.head_hash), as_of, note
+            finally:
+                store.close()
+        head = self._read_head()
+        history, _fetched = collect(self.chain, self.deployment, batch_id)
+        return history, head, None, None
 
     def verify(self, batch_id: str) -> Verified:
         try:
             with self._guard():
-                head = self._read_head()
-                history, _fetched = collect(self.chain, self.deployment, batch_id)
+                history, head, as_of, note = self._collect(batch_id)
         except Exception as exc:
             raise self._failure(exc) from exc
         family = frozenset(_topic_values(history.events) | _topic_values(history.agreement_events))
@@ -204,6 +273,10 @@ class RpcSource:
         participants = [e for e in history.events if e.name in PARTICIPANT_EVENTS]
         names = self.directory.verified_names(_metadata(participants).items())
         report = analyze(history, names=names)
+        if as_of is not None:
+            report = replace(report, source=as_of.source, as_of=as_of)
+        if note is not None:
+            report = report.with_reasons(note)
         return Verified(batch_id, report, head, family, names, _next_flip(report))
 
     def touched(self, after: int, upto: int) -> frozenset[str]:
@@ -212,12 +285,25 @@ class RpcSource:
         addresses = [self.deployment.registry]
         if getattr(self.deployment, "agreements", None):
             addresses.append(self.deployment.agreements)
+        found: set[str] = set()
+        store = self._store()
+        if store is not None:  # the blocks the index holds, from it (every value of an event)
+            try:
+                tip = store.tip()
+                if tip is not None and tip.number > after:
+                    found |= _topic_values(
+                        store.iter_events(addresses, (), after + 1, min(upto, tip.number))
+                    )
+                    after = min(upto, tip.number)
+            finally:
+                store.close()
+        if after >= upto:
+            return frozenset(found)
         try:
             with self._guard():
                 logs = fetch_logs(self.chain, addresses, [], after + 1, upto)
         except Exception as exc:
             raise self._failure(exc) from exc
-        found: set[str] = set()
         for log in logs:
             for topic in list(log.get("topics") or [])[1:]:
                 found.add("0x" + bytes(topic).hex())

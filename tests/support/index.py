@@ -167,3 +167,30 @@ def rich(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rich]:
     writer.history(20, 5)
     yield Rich(started, result.deployment, writer, result)
     node.stop(started.root)
+
+
+#: The only report fields allowed to differ between the index path and the pure RPC path: how
+#: the events were read (calls, counts) and from where.
+SOURCE_FIELDS = ("stats", "source", "as_of")
+
+
+def comparable(report: Any) -> dict[str, Any]:
+    """A report's JSON form without `SOURCE_FIELDS`."""
+    data = report.to_dict()
+    for name in SOURCE_FIELDS:
+        data.pop(name)
+    return data  # type: ignore[no-any-return]
+
+
+def verify_both_ways(chain: Chain, deployment: Any, batch: str, root: Path, **kwargs: Any) -> Any:
+    """Verify `batch` over RPC, and through an index synced now (under `root`); assert that the
+    two reports are equal field by field (but for `SOURCE_FIELDS`), return the RPC one."""
+    from provenance.verify import verify
+
+    result = sync(chain.rpc, deployment, root=root, options=SyncOptions(confirmations=0))
+    by_rpc = verify(chain, deployment, batch, **kwargs)
+    by_index = verify(chain, deployment, batch, index=Path(result.path), **kwargs)
+    assert by_rpc.source == "rpc" and by_index.source == "index"
+    assert by_index.as_of is not None and by_index.as_of.index_tip == result.tip
+    assert comparable(by_index) == comparable(by_rpc)
+    return by_rpc

@@ -3,9 +3,11 @@
     python scripts/web_benchmark.py              # full run, rewrites the README table
     python scripts/web_benchmark.py --quick      # shorter runs, README untouched
 
-Two chains, each on its own Anvil with its own `provenance serve` process: the demo's (lot A's
-page, 11 events in its lineage) and one whose batch has a history of 10,000 events. For each,
-the verification page and the JSON report are measured:
+Three chains, each on its own Anvil with its own `provenance serve` process: the demo's (lot A's
+page, 11 events in its lineage); one whose batch has a history of 10,000 events (over RPC); and
+one of 100,000 events (`--chain-events`) with a local index synced before the server starts,
+serving a batch with a 10-level lineage. For each, the verification page and the JSON report are
+measured:
 
 - cold: the first request (the report is built from the chain's logs, then cached);
 - closed loop: 1, 10 and 50 clients, each sending its next request when the last one answered,
@@ -162,6 +164,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-requests", type=int, default=20_000, help="cap per closed run")
     parser.add_argument("--events", type=int, default=None, help="events of the long history")
     parser.add_argument(
+        "--chain-events",
+        type=int,
+        default=None,
+        help="events on the indexed chain (default 100,000; quick 5,000; 0 skips it)",
+    )
+    parser.add_argument(
         "--render", action="store_true", help="rewrite the README table from the last results"
     )
     args = parser.parse_args(argv)
@@ -172,6 +180,9 @@ def main(argv: list[str] | None = None) -> None:
         replace_section("web-benchmark", render(saved["rows"], saved["seconds"]))
         return
     events = args.events or (1_000 if args.quick else 10_000)
+    chain_events = (
+        (5_000 if args.quick else 100_000) if args.chain_events is None else args.chain_events
+    )
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="provenance-web-bench-") as tmp:
         demo_home, long_home = Path(tmp) / "demo", Path(tmp) / "long"
@@ -198,6 +209,11 @@ def main(argv: list[str] | None = None) -> None:
                 gtin = str(GTIN).zfill(14)
                 rows += measure(f"{events:,} events", f"{base}/01/{gtin}/10/{long_lot}",
                                 seconds, args.max_requests)  # fmt: skip
+            node.stop(long_home)
+            nodes.remove(long_home)
+            if chain_events:
+                big_home = Path(tmp) / "big"
+                rows += indexed_chain(big_home, chain_events, seconds, args.max_requests, nodes)
         finally:
             for home in nodes:
                 node.stop(home)
@@ -208,6 +224,33 @@ def main(argv: list[str] | None = None) -> None:
     print(table)
     if not args.quick:
         replace_section("web-benchmark", table)
+
+
+def indexed_chain(
+    home: Path, events: int, seconds: float, limit: int, nodes: list[Path]
+) -> list[dict[str, Any]]:
+    """A chain of about `events` events (bulk entry points), a batch with a 10-level lineage on
+    it, an index synced before the server starts: what a consortium's read server serves."""
+    from benchmark_index import GTIN as LINEAGE_GTIN
+    from benchmark_index import LEVELS, Filler
+
+    from provenance.index import sync
+
+    info = node.start("anvil", free_port(), home, fresh=True, state_interval=0)
+    nodes.append(home)
+    chain = connect(info.url)
+    deployment = deploy(chain, dev_accounts(1)[0], root=home, save=True)
+    filler = Filler(chain, deployment, home)
+    _batch, held = filler.lineage()
+    print(f"building a chain of {events:,} events …", flush=True)
+    held += filler.add(events - held)
+    synced = sync(info.url, deployment, root=home)
+    print(f"  index synced to block {synced.tip}: {synced.events_added:,} events", flush=True)
+    lot = "LIN" + "A" * LEVELS
+    with server(info.url, home) as base:
+        return measure(
+            f"{held:,} events, index", f"{base}/01/{LINEAGE_GTIN}/10/{lot}", seconds, limit
+        )
 
 
 def render(rows: list[dict[str, Any]], seconds: float) -> str:

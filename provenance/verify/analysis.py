@@ -40,6 +40,7 @@ Validity "now" is reported too (`AttestationView.valid_now`); expiry since the u
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
@@ -137,6 +138,12 @@ class _ParticipantState:
     suspended_at: int | None = None
 
 
+@functools.lru_cache(maxsize=64)
+def _role_names(mask: int) -> tuple[str, ...]:
+    """The names of a roles mask (a handful of masks, asked for every event's actor)."""
+    return tuple(Role(mask).names()) if mask else ()
+
+
 class _Participants:
     """Registration history of every participant, queried 'as of' an event position.
 
@@ -202,7 +209,7 @@ class _Participants:
         return Actor(
             address=address,
             name=self._names.get(address.lower()),
-            roles=tuple(Role(state.roles).names()) if state.roles else (),
+            roles=_role_names(state.roles),
             metadata_hash=state.metadata_hash,
             registered=state.registered,
             active=state.active,

@@ -1028,8 +1028,8 @@ def test_a_retender_restarts_the_clock(w: World) -> None:
 
 def test_no_retender_after_deadline_plus_grace(w: World) -> None:
     d = deal(w, DISPUTED, kind=REJECTED)
+    cure = w.create()  # before the clock is set: its own block would move the clock on
     w.mine_at(d.terms.closes_at + 1)
-    cure = w.create()
     w.reverts(
         w.agr.tender(d.id, d.t, cure, LEG, []),
         w.supplier,

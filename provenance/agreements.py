@@ -49,6 +49,7 @@ from provenance.records import (
     ClaimProof,
     DisputeKind,
     Leg,
+    Role,
     TxResult,
 )
 from provenance.reverts import expected_revert, moment
@@ -538,7 +539,7 @@ class AgreementsClient(ContractClient):
 
     def _check_live(self, terms: AgreementTerms) -> None:
         """What `propose` checks against the chain: the deadline is after the next block's
-        time, and an ERC-20 token is a contract."""
+        time, an ERC-20 token is a contract, and each required claim's certifier is one."""
         if not self.chain.reachable:
             return
         upcoming = self.next_block_time()
@@ -553,6 +554,25 @@ class AgreementsClient(ContractClient):
                 f"token {terms.token} has no contract code on {self.chain.identity.describe()}: "
                 "give the address of an ERC-20 token on this chain (or no --token, for ETH)"
             )
+        if terms.required_claims:
+            self._check_certifiers(terms)
+
+    def _check_certifiers(self, terms: AgreementTerms) -> None:
+        """Each required claim names a registered certifier: an attestation of anyone else
+        can never be issued, so no delivery could meet the terms and the escrow would sit until
+        the buyer reclaims it after the deadline."""
+        from provenance.registry import RegistryClient
+
+        registry = RegistryClient(self.chain, self._read(self.contract.functions.registry()))
+        for required in terms.required_claims:
+            certifier = registry.get_participant(required.attester)
+            if not certifier.registered or not certifier.has(Role.CERTIFIER):
+                raise InvalidInput(
+                    f"the claim {bytes32_to_text(required.claim)!r} names {required.attester} as "
+                    "its certifier, who is not a registered certifier: no attestation of theirs "
+                    "could ever meet the terms (register them with the certifier role first, or "
+                    "name a certifier who is)"
+                )
 
     @staticmethod
     def _check_terms(terms: AgreementTerms) -> None:

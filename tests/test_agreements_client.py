@@ -289,13 +289,25 @@ def test_erc20_funding_approves_the_escrow_first(env: Env, artifacts: dict[str, 
             "too many required claims: 9, at most 8",
         ),
         ({"delivery_deadline": 1}, InvalidInput, "not in the future"),
+        (
+            {"required_claims": (RequiredClaim("organic", STRANGER.address),)},
+            InvalidInput,
+            "who is not a registered certifier",
+        ),
+        (
+            {"required_claims": (RequiredClaim("organic", CARRIER.address),)},
+            InvalidInput,
+            "who is not a registered certifier",
+        ),
     ],
 )
 def test_client_side_checks_say_what_the_contract_would(
     env: Env, changes: dict[str, Any], error: type[Exception], message: str
 ) -> None:
+    nonce = env.chain.w3.eth.get_transaction_count(BUYER.address)
     with pytest.raises(error, match=message):
         env.agreements(BUYER).propose(env.terms(**changes))
+    assert env.chain.w3.eth.get_transaction_count(BUYER.address) == nonce  # nothing was sent
 
 
 def test_unknown_ids(env: Env) -> None:

@@ -302,7 +302,7 @@ class EventDecoder:
         else:
             values = abi_decode(list(spec.unindexed_types), data)
             for abi_input, value in zip(spec.unindexed, values, strict=True):
-                args[abi_input["name"]] = _named(value, abi_input)
+                args[abi_input["name"]] = named(value, abi_input)
         tx_hash = log.get("transactionHash")
         return Event(
             name=spec.name,
@@ -326,15 +326,15 @@ class EventDecoder:
         return events
 
 
-def _named(value: Any, abi_input: Mapping[str, Any]) -> Any:
+def named(value: Any, abi_input: Mapping[str, Any]) -> Any:
     """A decoded value as plain JSON-friendly Python, structs as dicts keyed by field name."""
     kind = str(abi_input["type"])
     if kind.startswith("tuple"):
         components = abi_input.get("components", ())
         if kind == "tuple":
-            return {c["name"]: _named(v, c) for c, v in zip(components, value, strict=True)}
+            return {c["name"]: named(v, c) for c, v in zip(components, value, strict=True)}
         element = {**abi_input, "type": kind[: kind.rindex("[")]}
-        return [_named(v, element) for v in value]
+        return [named(v, element) for v in value]
     return plain(value)
 
 
@@ -376,5 +376,6 @@ __all__ = [
     "count_calls",
     "fetch_logs",
     "is_range_refusal",
+    "named",
     "plain",
 ]

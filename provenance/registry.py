@@ -120,7 +120,7 @@ class PrefixAssignment:
     assigned_at: int
 
 
-def _chunks(items: Sequence[str], size: int = TOPIC_CHUNK) -> Iterable[list[str]]:
+def topic_chunks(items: Sequence[str], size: int = TOPIC_CHUNK) -> Iterable[list[str]]:
     for i in range(0, len(items), size):
         yield list(items[i : i + size])
 
@@ -290,7 +290,7 @@ class RegistryClient(ContractClient):
         level, found = [to_hex32(batch)], []
         while level:
             parents: list[Hex32] = []
-            for chunk in _chunks(level):
+            for chunk in topic_chunks(level):
                 for event in self._events(EDGE_EVENTS, chunk):
                     parent = to_hex32(event.args["parentId"])
                     if parent not in seen:
@@ -345,7 +345,7 @@ class RegistryClient(ContractClient):
         claim32 = text_to_bytes32(claim)
         issuer = address_topic(Address(attester, "attester"))
         issued = []
-        for chunk in _chunks(subjects):
+        for chunk in topic_chunks(subjects):
             issued += self._events(("AttestationIssued",), chunk, claim32, issuer)
         for event in sorted(issued, key=lambda e: e.key, reverse=True):
             subject, evidence = to_hex32(event.args["subject"]), to_hex32(event.args["evidence"])

@@ -8,6 +8,8 @@ data in a session directory (never a `./.provenance` where they started a node),
 from __future__ import annotations
 
 import os
+import socket
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -180,3 +182,25 @@ def transact() -> Callable[..., Any]:
 def c(anvil_chain: Chain, snapshot: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
     """The CLI on the session Anvil, with a fresh deployment and a private data directory."""
     return make_cli(anvil_chain, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def silent_endpoint() -> Iterator[str]:
+    """An endpoint that accepts connections and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+    for conn in held:
+        conn.close()

@@ -3,10 +3,7 @@ Chains for queueing writes, the one connection-error test and the one RPC failur
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 from unittest.mock import MagicMock
 
@@ -85,28 +82,6 @@ def test_connect_to_a_dead_endpoint_with_a_known_identity_returns_an_offline_cha
 def test_connect_to_a_live_endpoint_reads_its_own_identity(anvil_chain: Chain) -> None:
     chain = connect(anvil_chain.rpc, offline_identity=identity(999))
     assert chain.reachable and chain.identity == anvil_chain.identity
-
-
-@pytest.fixture
-def silent_endpoint() -> Iterator[str]:
-    """An endpoint that accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    held: list[socket.socket] = []
-
-    def accept() -> None:
-        while True:
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                return
-
-    threading.Thread(target=accept, daemon=True).start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    server.close()
-    for conn in held:
-        conn.close()
 
 
 def test_a_silent_endpoint_costs_the_timeout_it_names_and_no_more(silent_endpoint: str) -> None:

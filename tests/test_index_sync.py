@@ -21,13 +21,9 @@ from provenance.exceptions import ConfigError
 from provenance.index import IndexStore, Syncer, SyncOptions, open_syncer, sync
 from provenance.index.store import read_key
 from provenance.logs import address_topic, fetch_logs
+from provenance.registry import EDGE_EVENTS, PARTICIPANT_EVENTS
 from provenance.rpc import JsonRpc
-from provenance.verify.analysis import (
-    AGREEMENT_EVENTS,
-    EDGE_EVENTS,
-    PARTICIPANT_EVENTS,
-    RECALL_EVENTS,
-)
+from provenance.verify.analysis import AGREEMENT_EVENTS, RECALL_EVENTS
 from provenance.verify.collect import _decoder
 from tests.support import PROJECT_ROOT
 from tests.support.index import Node, Rich, Writer, reference, start_node

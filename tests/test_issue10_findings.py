@@ -10,10 +10,8 @@ import os
 import pty
 import select
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -429,28 +427,6 @@ def test_7_a_queued_write_that_reverts_on_flush_says_why(home: Path) -> None:
 
 
 # ------------------------------------------------------------------ misleading or raw messages
-
-
-@pytest.fixture
-def silent_endpoint() -> Iterator[str]:
-    """An endpoint that accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    held: list[socket.socket] = []
-
-    def accept() -> None:
-        while True:
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                return
-
-    threading.Thread(target=accept, daemon=True).start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    server.close()
-    for conn in held:
-        conn.close()
 
 
 def test_a_silent_endpoint_takes_the_time_the_message_says(

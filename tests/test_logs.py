@@ -242,7 +242,7 @@ def test_word_by_word_decoding_equals_eth_abi(data: Any) -> None:
     from eth_utils.abi import collapse_if_tuple, event_abi_to_log_topic
 
     from provenance.compiler import load_artifact
-    from provenance.logs import EventDecoder, _named
+    from provenance.logs import EventDecoder, named
 
     events = _events()
     abi = data.draw(st.sampled_from(events))
@@ -259,7 +259,7 @@ def test_word_by_word_decoding_equals_eth_abi(data: Any) -> None:
                 word = encode([kind], [_value(kind, data.draw)])
                 from eth_abi.abi import decode
 
-                expected[item["name"]] = _named(decode([kind], word)[0], item)
+                expected[item["name"]] = named(decode([kind], word)[0], item)
             else:
                 word = data.draw(st.binary(min_size=32, max_size=32))
                 expected[item["name"]] = "0x" + word.hex()
@@ -271,7 +271,7 @@ def test_word_by_word_decoding_equals_eth_abi(data: Any) -> None:
 
         decoded = decode([collapse_if_tuple(i) for i in unindexed], body)
         for item, value in zip(unindexed, decoded, strict=True):
-            expected[item["name"]] = _named(value, item)
+            expected[item["name"]] = named(value, item)
     else:
         return  # events with dynamic data go through eth-abi itself
     formatted = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 from typing import Any
@@ -230,6 +231,16 @@ def export_cmd(
     registry = env.registry()
     store = None if no_store else _store(store_dir)
     handle = open_output(output) if output else sys.stdout
+    run = functools.partial(
+        export,
+        registry,
+        handle,
+        batch=bid,
+        lineage=lineage,
+        from_block=from_block,
+        to_block=to_block,
+        store=store,
+    )
     try:
         if sys.stderr.isatty():
             from rich.console import Console
@@ -250,26 +261,11 @@ def export_cmd(
                 transient=True,
             ) as bar:
                 task = bar.add_task("export", total=None)
-                stats = export(
-                    registry,
-                    handle,
-                    batch=bid,
-                    lineage=lineage,
-                    from_block=from_block,
-                    to_block=to_block,
-                    store=store,
-                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                stats = run(
+                    progress=lambda done, total: bar.update(task, completed=done, total=total)
                 )
         else:
-            stats = export(
-                registry,
-                handle,
-                batch=bid,
-                lineage=lineage,
-                from_block=from_block,
-                to_block=to_block,
-                store=store,
-            )
+            stats = run()
     finally:
         if output:
             handle.close()

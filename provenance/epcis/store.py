@@ -129,9 +129,7 @@ def check_report(report: Any, store: EventStore) -> Any:
     history (a `provenance.verify.Report`); returns the report with the findings added. A stored
     event that no longer hashes to its anchor is an error; anchors with no stored event are
     noted as "details not available here"."""
-    from dataclasses import replace
-
-    from provenance.verify import ERROR, INFO, WARNING, Reason, Verdict
+    from provenance.verify import ERROR, INFO, Reason
 
     anchors: list[str] = []
     for entry in report.timeline:
@@ -171,18 +169,7 @@ def check_report(report: Any, store: EventStore) -> Any:
         )
     if not found:
         return report
-    reasons = [*report.reasons, *found]
-    order = {ERROR: 0, WARNING: 1, INFO: 2}
-    reasons.sort(key=lambda r: order.get(r.severity, 3))
-    severities = {r.severity for r in reasons}
-    verdict = (
-        Verdict.FAILED
-        if ERROR in severities
-        else Verdict.WARNING
-        if WARNING in severities
-        else Verdict.VERIFIED
-    )
-    return replace(report, reasons=tuple(reasons), verdict=verdict)
+    return report.with_reasons(*found)
 
 
 __all__ = ["EventStore", "Status", "StoredCheck", "check_report", "default_root", "event_id_of"]

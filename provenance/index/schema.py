@@ -32,7 +32,7 @@ from eth_abi.abi import decode as abi_decode
 from eth_utils.abi import collapse_if_tuple, event_abi_to_log_topic
 from eth_utils.address import to_checksum_address
 
-from provenance.logs import plain
+from provenance.logs import named
 
 #: Columns every event table starts with, before the event's own fields.
 COMMON_COLUMNS = ("block_number", "log_index", "tx_hash", "contract")
@@ -218,7 +218,7 @@ class _Decoder:
         elif self.unindexed:
             decoded = abi_decode(self.unindexed_types, bytes.fromhex(data))
             for f, at, value in zip(self.unindexed, self.unindexed_at, decoded, strict=True):
-                values[at] = f.to_sql(_named(value, f.abi))
+                values[at] = f.to_sql(named(value, f.abi))
         return (
             int(log["blockNumber"], 16),
             int(log["logIndex"], 16),
@@ -300,19 +300,6 @@ def _table(item: Mapping[str, Any]) -> EventTable:
         signature=signature,
         fields=fields,
     )
-
-
-def _named(value: Any, abi_input: Mapping[str, Any]) -> Any:
-    """A decoded value as plain JSON-friendly Python, structs as dicts keyed by field name
-    (the same shape as `provenance.logs.EventDecoder`)."""
-    kind = str(abi_input["type"])
-    if kind.startswith("tuple"):
-        components = abi_input.get("components", ())
-        if kind == "tuple":
-            return {c["name"]: _named(v, c) for c, v in zip(components, value, strict=True)}
-        element = {**abi_input, "type": kind[: kind.rindex("[")]}
-        return [_named(v, element) for v in value]
-    return plain(value)
 
 
 def _sql_from_word(field: Field) -> Callable[[str], Any]:

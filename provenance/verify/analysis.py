@@ -51,6 +51,7 @@ from provenance.gs1 import Gtin, lot_from_bytes32
 from provenance.logs import Event
 from provenance.money import format_eth
 from provenance.records import AgreementTerms, DisputeKind, Role
+from provenance.registry import EDGE_EVENTS, PARTICIPANT_EVENTS
 from provenance.units import uom_from_bytes
 from provenance.verify.report import (
     ERROR,
@@ -68,7 +69,8 @@ from provenance.verify.report import (
     TimelineEntry,
     TitleView,
     UnconfirmedView,
-    Verdict,
+    by_severity,
+    verdict_of,
 )
 
 KIND_NAMES = {1: "split", 2: "merge", 3: "transform"}
@@ -88,14 +90,6 @@ BATCH_EVENTS = frozenset(
         "DeliveryReleased",
         "TitleTransferred",
     }
-)
-EDGE_EVENTS = ("BatchSplit", "BatchDerived")
-PARTICIPANT_EVENTS = (
-    "ParticipantRegistered",
-    "ParticipantUpdated",
-    "ParticipantSuspended",
-    "ParticipantReinstated",
-    "ParticipantMigrated",
 )
 ATTESTATION_EVENTS = ("AttestationIssued", "AttestationRevoked")
 RECALL_EVENTS = ("BatchRecalled", "RecallLifted")
@@ -1130,16 +1124,8 @@ class _Analysis:
         self.check_suspended_now()
         agreement = next((a for a in reversed(deliveries) if a.batch_id == self.target), None)
         documents = self.check_documents()
-        severities = {r.severity for r in self.reasons}
-        verdict = (
-            Verdict.FAILED
-            if ERROR in severities
-            else Verdict.WARNING
-            if WARNING in severities
-            else Verdict.VERIFIED
-        )
-        order = {ERROR: 0, WARNING: 1, INFO: 2}
-        reasons = tuple(sorted(self.reasons, key=lambda r: order.get(r.severity, 3)))
+        verdict = verdict_of(self.reasons)
+        reasons = by_severity(self.reasons)
         custodian, owner = self.final.get(self.target, (None, None))
         return Report(
             batch_id=self.target,

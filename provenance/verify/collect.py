@@ -12,27 +12,20 @@ one for everything those agreements recorded. Each may be split into block-range
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from provenance.chain import Chain
 from provenance.compiler import load_artifact
 from provenance.encoding import to_hex32
 from provenance.logs import Event, EventDecoder, address_topic
+from provenance.registry import EDGE_EVENTS, PARTICIPANT_EVENTS, topic_chunks
 from provenance.reverts import explain
-from provenance.verify.analysis import (
-    AGREEMENT_EVENTS,
-    EDGE_EVENTS,
-    PARTICIPANT_EVENTS,
-    RECALL_EVENTS,
-    History,
-)
+from provenance.verify.analysis import AGREEMENT_EVENTS, RECALL_EVENTS, History
 from provenance.verify.source import Reader, RpcReader
 
 REGISTRY = "ProvenanceRegistry"
 AGREEMENTS = "SupplyAgreements"
-#: How many ids one getLogs topic OR-list carries.
-TOPIC_CHUNK = 100
 #: Blocks per `eth_getLogs` call on a local chain (elsewhere `logs.DEFAULT_MAX_RANGE`): one
 #: answer of a long history's logs is megabytes of JSON, parsed at once; pages of 2,000 blocks keep
 #: the verification of a 10,000-event history under 25 MiB (tracemalloc peak) for a few more calls.
@@ -41,11 +34,6 @@ LOCAL_PAGE = 2_000
 
 def _decoder() -> EventDecoder:
     return EventDecoder(load_artifact(REGISTRY).abi, load_artifact(AGREEMENTS).abi)
-
-
-def _chunks(items: Sequence[str], size: int = TOPIC_CHUNK) -> Iterable[list[str]]:
-    for i in range(0, len(items), size):
-        yield list(items[i : i + size])
 
 
 def collect(
@@ -94,7 +82,7 @@ def collect_from(
     while level:
         lineage.extend(level)
         parents: list[str] = []
-        for chunk in _chunks(level):
+        for chunk in topic_chunks(level):
             for event in logs(registry, [None, chunk]):
                 if event.name in EDGE_EVENTS:
                     parent = to_hex32(event.args["parentId"])
@@ -111,7 +99,7 @@ def collect_from(
     while level:
         children: list[str] = []
         own: list[str] = []  # children of the verified batch (then of its descendants)
-        for chunk in _chunks(level):
+        for chunk in topic_chunks(level):
             for event in logs(registry, [edge_topics, None, chunk]):
                 child = to_hex32(event.args["childId"])
                 if child not in seen:
@@ -125,7 +113,7 @@ def collect_from(
         first = False
     # 3. Recalls (and lifted recalls) of related (sibling / descendant) batches.
     recall_topics = [decoder.topic(name) for name in RECALL_EVENTS]
-    for chunk in _chunks(related):
+    for chunk in topic_chunks(related):
         logs(registry, [recall_topics, chunk])
 
     # 4. The agreements that took a delivery of any batch of the lineage (topic 2 = batch id),
@@ -136,12 +124,12 @@ def collect_from(
         tendered_topic = decoder.topic("DeliveryTendered")
         tenders = [
             event
-            for chunk in _chunks(lineage)
+            for chunk in topic_chunks(lineage)
             for event in logs(agreements, [tendered_topic, None, chunk])
         ]
         ids = sorted({to_hex32(int(e.args["id"])) for e in tenders})
         topics = [decoder.topic(name) for name in AGREEMENT_EVENTS]
-        for chunk in _chunks(ids):
+        for chunk in topic_chunks(ids):
             logs(agreements, [topics, chunk])
 
     # 5. Registration history of every participant involved (with the keys they migrated
@@ -154,7 +142,7 @@ def collect_from(
     while pending:
         fetched.update(pending)
         more: set[str] = set()
-        for chunk in _chunks([address_topic(a) for a in pending]):
+        for chunk in topic_chunks([address_topic(a) for a in pending]):
             for event in logs(registry, [participant_topics, chunk]):
                 more.update(_actors([event]))
             for event in logs(registry, [migrated_topic, None, chunk]):

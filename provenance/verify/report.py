@@ -9,7 +9,7 @@ Verdicts and exit codes (`Verdict.exit_code`, used by ``provenance verify``): ``
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from enum import Enum, StrEnum
 from typing import Any, TextIO
@@ -231,7 +231,7 @@ class Report:
 
     def with_reasons(self, *reasons: Reason) -> Report:
         """This report with more reasons (sorted by severity) and the verdict they call for."""
-        merged = tuple(sorted((*self.reasons, *reasons), key=lambda r: _ORDER.get(r.severity, 3)))
+        merged = by_severity((*self.reasons, *reasons))
         return replace(self, reasons=merged, verdict=verdict_of(merged))
 
     def to_dict(self) -> dict[str, Any]:
@@ -270,6 +270,11 @@ class _Lazy(list):  # type: ignore[type-arg]
 
 
 _ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
+
+
+def by_severity(reasons: Iterable[Reason]) -> tuple[Reason, ...]:
+    """Errors first, then warnings, then information (stable within each)."""
+    return tuple(sorted(reasons, key=lambda r: _ORDER.get(r.severity, 3)))
 
 
 def verdict_of(reasons: tuple[Reason, ...] | list[Reason]) -> Verdict:

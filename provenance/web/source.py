@@ -21,8 +21,9 @@ from typing import Any, Protocol
 from provenance.directory import Directory
 from provenance.epcis.export import ChainEvents, EventsAt
 from provenance.exceptions import ProvenanceError
+from provenance.registry import PARTICIPANT_EVENTS
 from provenance.verify import Report
-from provenance.verify.analysis import PARTICIPANT_EVENTS, analyze
+from provenance.verify.analysis import analyze
 from provenance.verify.collect import collect, collect_from
 
 
